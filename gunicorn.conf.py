@@ -1,0 +1,12 @@
+"""gunicorn as in production: sync workers, one per core plus one, short keep-alive."""
+
+import multiprocessing
+import os
+
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
+worker_class = "sync"
+timeout = 30
+keepalive = 5
+accesslog = "-"
+# Paths only: personal links carry signed ids, never personal data; no query strings, no user agents.
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'

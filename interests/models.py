@@ -1,0 +1,44 @@
+from django.db import models
+
+
+class RemoteInterest(models.Model):
+    """A checkbox field of an iMIS UD table that staff may show on the member's form.
+
+    Discovery upserts these; staff choose which are visible and how they read. Never deleted: a field
+    that vanished from iMIS is marked `present_in_imis=False` and its history stays."""
+
+    table_name = models.CharField(max_length=30)
+    field_name = models.CharField(max_length=30)
+    prompt = models.CharField("iMIS prompt", max_length=30, blank=True)
+    label = models.CharField(max_length=200, blank=True, help_text="What members see. Empty: the iMIS prompt.")
+    description = models.TextField(blank=True, help_text="Shown under the checkbox.")
+    group = models.CharField("group heading", max_length=100, blank=True)
+    position = models.PositiveIntegerField(default=0, db_index=True)
+    visible = models.BooleanField(default=False, help_text="Shown on the member form.")
+    present_in_imis = models.BooleanField(default=True, editable=False)
+    product_code = models.CharField(
+        max_length=31, blank=True, help_text="PRODUCT_CODE of the Activity rows. Empty: the field name."
+    )
+    discovered_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["table_name", "field_name"], name="unique_remote_interest"),
+        ]
+
+    def __str__(self):
+        return self.display_label
+
+    @property
+    def display_label(self):
+        return self.label or self.prompt or self.field_name
+
+    @property
+    def activity_product_code(self):
+        return self.product_code or self.field_name
+
+    @property
+    def on_form(self):
+        return self.visible and self.present_in_imis

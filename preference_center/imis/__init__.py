@@ -1,0 +1,50 @@
+"""The iMIS gateway. Import from here: `from preference_center import imis`."""
+
+from .gateway import (
+    ImisError,
+    ImisUnavailable,
+    discover_checkbox_fields,
+    health_check,
+    iter_checkbox_values,
+    iter_roster,
+    write_changes,
+)
+from .identifiers import InvalidIdentifier, is_valid_identifier
+from .types import (
+    ALREADY_WRITTEN,
+    CREATED_ROW,
+    NO_UD_ROW,
+    WRITTEN,
+    CheckboxField,
+    Discovery,
+    Health,
+    Member,
+    SkippedField,
+    UdRow,
+    ValueChange,
+    WriteOutcome,
+)
+
+__all__ = [
+    "ALREADY_WRITTEN",
+    "CREATED_ROW",
+    "NO_UD_ROW",
+    "WRITTEN",
+    "CheckboxField",
+    "Discovery",
+    "Health",
+    "ImisError",
+    "ImisUnavailable",
+    "InvalidIdentifier",
+    "Member",
+    "SkippedField",
+    "UdRow",
+    "ValueChange",
+    "WriteOutcome",
+    "discover_checkbox_fields",
+    "health_check",
+    "is_valid_identifier",
+    "iter_checkbox_values",
+    "iter_roster",
+    "write_changes",
+]

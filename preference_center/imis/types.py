@@ -1,0 +1,103 @@
+"""Plain data the gateway returns: no models, no connections."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class CheckboxField:
+    """A checkbox field of a single-instance UD table that both metadata and the catalogue agree on.
+
+    Names are spelled as in the database catalogue (what the gateway quotes)."""
+
+    table_name: str
+    field_name: str
+    prompt: str = ""
+    micro_help: str = ""
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class SkippedField:
+    table_name: str
+    field_name: str
+    reason: str
+
+
+@dataclass
+class Discovery:
+    interests: list[CheckboxField] = field(default_factory=list)
+    skipped: list[SkippedField] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Member:
+    imis_id: str
+    email: str
+    first_name: str
+    last_name: str
+    full_name: str
+    status: str
+    is_company: bool
+    exclude_mail: bool
+
+
+@dataclass(frozen=True)
+class UdRow:
+    imis_id: str
+    values: dict[str, bool]
+
+
+@dataclass(frozen=True)
+class ValueChange:
+    """One checkbox value to write, identified by our change UUID (Activity.SOURCE_CODE)."""
+
+    change_id: str
+    imis_id: str
+    table_name: str
+    field_name: str
+    value: bool
+    product_code: str
+    description: str
+    transaction_date: datetime.datetime | None = None
+    old_value: bool | None = None
+
+
+WRITTEN = "written"
+ALREADY_WRITTEN = "already_written"
+NO_UD_ROW = "no_ud_row"
+CREATED_ROW = "created_row"
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    change_id: str
+    status: str  # WRITTEN, CREATED_ROW, ALREADY_WRITTEN or NO_UD_ROW
+    seqn: int | None = None
+
+    @property
+    def ok(self):
+        return self.status != NO_UD_ROW
+
+
+@dataclass
+class Health:
+    reachable: bool
+    vendor: str = ""
+    missing_tables: list[str] = field(default_factory=list)
+    missing_permissions: list[str] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def ok(self):
+        return self.reachable and not self.missing_tables and not self.missing_permissions
+
+    @property
+    def summary(self):
+        if not self.reachable:
+            return f"unreachable: {self.error}"
+        problems = [f"missing table {t}" for t in self.missing_tables]
+        problems += [f"missing permission {p}" for p in self.missing_permissions]
+        return "; ".join(problems) or "ok"

@@ -1,0 +1,129 @@
+import uuid
+
+from django.db import models
+
+
+class Subscriber(models.Model):
+    """A contact from the iMIS `Name` table. Deactivated, never deleted, when it leaves the roster."""
+
+    imis_id = models.CharField("iMIS ID", max_length=10, unique=True)  # a string: '00123' != '123'
+    email = models.CharField(max_length=100, blank=True, db_index=True)  # as in iMIS; may be malformed
+    first_name = models.CharField(max_length=20, blank=True)
+    last_name = models.CharField(max_length=30, blank=True)
+    full_name = models.CharField(max_length=70, blank=True)
+    status = models.CharField("iMIS status", max_length=5, blank=True)
+    is_company = models.BooleanField(default=False)
+    exclude_mail = models.BooleanField(default=False)
+    active = models.BooleanField(default=True, help_text="Still in the iMIS roster.")
+    token_version = models.PositiveIntegerField(default=1, help_text="Bumped to invalidate old links.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["imis_id"]
+
+    def __str__(self):
+        return self.imis_id
+
+    @property
+    def mailable(self):
+        """May be offered personal links and counted in target groups."""
+        return self.active and bool(self.email) and not self.exclude_mail
+
+
+class Preference(models.Model):
+    """A member's current choice for one interest, and the last value seen in or written to iMIS."""
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="preferences")
+    interest = models.ForeignKey("interests.RemoteInterest", on_delete=models.CASCADE, related_name="preferences")
+    value = models.BooleanField(default=False)
+    # What iMIS holds as far as we know; None: not known yet (e.g. no UD row). Two-way sync compares this.
+    imis_value = models.BooleanField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "interest"], name="unique_preference"),
+        ]
+        indexes = [models.Index(fields=["interest", "value"])]
+
+    def __str__(self):
+        return f"{self.subscriber_id}:{self.interest_id}={self.value}"
+
+
+class PreferenceChange(models.Model):
+    """Append-only history of every change, and the outbox of changes still to reach iMIS."""
+
+    class Source(models.TextChoices):
+        FORM = "form", "member form"
+        ONE_CLICK = "one_click", "one-click unsubscribe"
+        ADMIN = "admin", "staff (admin)"
+        API = "api", "API"
+        IMIS = "imis", "iMIS"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "pending"
+        SENDING = "sending", "sending"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+        NOT_NEEDED = "not_needed", "not needed"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.PROTECT, related_name="changes")
+    interest = models.ForeignKey("interests.RemoteInterest", on_delete=models.PROTECT, related_name="changes")
+    old_value = models.BooleanField(null=True)
+    new_value = models.BooleanField()
+    source = models.CharField(max_length=10, choices=Source.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    label_shown = models.TextField(blank=True, help_text="The text the member saw and agreed to.")
+    note = models.CharField(max_length=255, blank=True)
+
+    # Outbox: the push to iMIS.
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    activity_seqn = models.IntegerField("Activity SEQN", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "created_at"]),
+            models.Index(fields=["subscriber", "interest", "created_at"]),
+        ]
+
+    def __str__(self):
+        return str(self.uuid)
+
+
+class SyncRun(models.Model):
+    """One discovery, pull, push or sweep run: what it did and how long it took (the dashboard)."""
+
+    class Kind(models.TextChoices):
+        DISCOVER = "discover", "discovery"
+        PULL = "pull", "pull"
+        PUSH = "push", "push"
+        SWEEP = "sweep", "sweep"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, db_index=True)
+    started_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    ok = models.BooleanField(default=False)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"{self.kind} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration(self):
+        if self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at

@@ -1,0 +1,22 @@
+"""Enqueueing the push of pending changes. The PreferenceChange rows ARE the outbox: a message lost here
+(Redis down, worker killed) loses nothing, because the sweeper re-enqueues pending rows."""
+
+import logging
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_push():
+    """After the current transaction commits, ask a worker to push pending changes. Never raises."""
+
+    def send():
+        from .tasks import push_changes
+
+        try:
+            push_changes.delay()
+        except Exception as exc:  # broker down: the sweeper will find the pending rows
+            logger.warning("push not enqueued (%s); the sweeper will pick the changes up", type(exc).__name__)
+
+    transaction.on_commit(send)

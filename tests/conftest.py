@@ -1,0 +1,33 @@
+import pytest
+from django.db import connections
+
+from preference_center.imis.sandbox import build_sandbox
+
+IMIS_REPLICAS = ["imis", "imis_sqlite"]  # PostgreSQL, SQLite
+ALL_DATABASES = ["default", *IMIS_REPLICAS]
+
+
+@pytest.fixture(params=IMIS_REPLICAS)
+def imis_replica(request):
+    """A fresh iMIS replica with 40 demo members, on PostgreSQL and on SQLite: yields the alias."""
+    alias = request.param
+    build_sandbox(alias, members=40)
+    yield alias
+
+
+@pytest.fixture
+def imis_pg():
+    """A fresh PostgreSQL iMIS replica on the `imis` alias (the one the app uses in tests)."""
+    build_sandbox("imis", members=40)
+    return "imis"
+
+
+def fetch(alias, sql, params=()):
+    """Read the replica directly: tests look at iMIS with their own eyes, not through the gateway."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def q(alias, name):
+    return connections[alias].ops.quote_name(name)
