@@ -1,0 +1,1 @@
+"""Admin of members: Subscriber with preferences and history inline, link actions."""
