@@ -185,6 +185,7 @@ class RemoteInterestAdmin(admin.ModelAdmin):
             **(extra_context or {}),
             "last_discovery": selectors.discovery_last_run(),
             "skipped_count": selectors.skipped_fields().count(),
+            "may_refresh": self.has_change_permission(request),
         }
         return super().changelist_view(request, extra_context)
 
