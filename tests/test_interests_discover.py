@@ -109,6 +109,21 @@ def test_it_updates_the_spelling_of_a_field_renamed_in_case_only(imis_replica):
     assert RemoteInterest.objects.count() == 7
 
 
+def test_it_treats_a_field_renamed_in_imis_as_one_gone_and_one_new(imis_replica):
+    interests_discover(using=imis_replica)
+    old = RemoteInterest.objects.get(field_name="Research_Digest")
+    RemoteInterest.objects.filter(pk=old.pk).update(visible=True)
+    rename_ud_field(imis_replica, "UD_Topics", "Research_Digest", "Research_News")
+
+    run = interests_discover(using=imis_replica)
+
+    assert run.outcome.missing == ["UD_Topics.Research_Digest"] and run.outcome.added == ["UD_Topics.Research_News"]
+    old.refresh_from_db()
+    new = RemoteInterest.objects.get(field_name="Research_News")
+    assert (old.present_in_imis, old.visible) == (False, True)
+    assert (new.present_in_imis, new.visible, new.label) == (True, False, "Research digest")
+
+
 def test_it_takes_a_vanished_field_off_the_form_and_keeps_its_history(imis_replica):
     interests_discover(using=imis_replica)
     events = RemoteInterest.objects.get(field_name="EVENTS")

@@ -6,8 +6,9 @@ from django.contrib.admin.models import LogEntry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from interests.models import RemoteInterest
+from interests.models import RemoteInterest, SkippedImisField
 from tests.interests_helpers import interest, prefer, staff, subscriber
 
 pytestmark = pytest.mark.django_db
@@ -239,3 +240,45 @@ class TestOrdering:
         response = editor.post(reverse("admin:interests_remoteinterest_move", args=[three[1].pk, "sideways"]))
         assert response.status_code == 302
         assert order() == ["NEWSLETTER", "EVENTS", "Policy_Updates"]
+
+
+class TestChangeForm:
+    def test_it_edits_one_interest_but_not_what_comes_from_imis(self, editor, three):
+        url = reverse("admin:interests_remoteinterest_change", args=[three[0].pk])
+        assert editor.get(url).status_code == 200
+
+        response = editor.post(
+            url,
+            {
+                "label": "News",
+                "description": "Monthly",
+                "group": "Letters",
+                "position": "7",
+                "visible": "on",
+                "product_code": "NL",
+                "field_name": "HACKED",
+                "prompt": "Hacked",
+            },
+        )
+
+        assert response.status_code == 302
+        saved = RemoteInterest.objects.get(pk=three[0].pk)
+        assert (saved.label, saved.group, saved.position, saved.product_code) == ("News", "Letters", 7, "NL")
+        assert (saved.field_name, saved.prompt) == ("NEWSLETTER", "Monthly newsletter")
+
+
+class TestSkippedFields:
+    def test_it_shows_staff_who_see_interests_why_fields_are_not_offered(self, viewer):
+        SkippedImisField.objects.create(
+            table_name="ud_Committees", field_name="CHAIR", reason="multi-instance table", seen_at=timezone.now()
+        )
+        url = reverse("admin:interests_skippedimisfield_changelist")
+
+        html = viewer.get(url).content.decode()
+
+        assert "CHAIR" in html and "multi-instance table" in html
+        assert viewer.get(reverse("admin:interests_skippedimisfield_add")).status_code == 403
+
+    def test_it_hides_them_from_staff_without_the_permission(self, client):
+        client.force_login(staff("nobody"))
+        assert client.get(reverse("admin:interests_skippedimisfield_changelist")).status_code == 403
