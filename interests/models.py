@@ -17,7 +17,7 @@ class RemoteInterest(models.Model):
     group = models.CharField("group heading", max_length=100, blank=True)
     position = models.PositiveIntegerField(default=0, db_index=True)
     visible = models.BooleanField(default=False, help_text="Shown on the member form.")
-    present_in_imis = models.BooleanField(default=True, editable=False)
+    present_in_imis = models.BooleanField("present in iMIS", default=True, editable=False)
     product_code = models.CharField(
         max_length=31, blank=True, help_text="PRODUCT_CODE of the Activity rows. Empty: the field name."
     )

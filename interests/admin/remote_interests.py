@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from .. import selectors, services
@@ -28,13 +28,12 @@ def _log_changes(request, interests, message):
 class RemoteInterestAdmin(admin.ModelAdmin):
     list_display = [
         "imis_field",
-        "prompt",
+        "visible",
         "label",
         "description",
         "group",
-        "visible",
-        "present_in_imis",
         "product_code",
+        "present_in_imis",
         "audience",
     ]
     list_display_links = ["imis_field"]
@@ -60,10 +59,10 @@ class RemoteInterestAdmin(admin.ModelAdmin):
         "last_seen_at",
     ]
     changelist_widgets = {
-        "label": forms.TextInput(attrs={"size": 24}),
-        "description": forms.Textarea(attrs={"rows": 2, "cols": 32}),
-        "group": forms.TextInput(attrs={"size": 14}),
-        "product_code": forms.TextInput(attrs={"size": 10}),
+        "label": forms.TextInput(attrs={"size": 20}),
+        "description": forms.Textarea(attrs={"rows": 2, "cols": 26}),
+        "group": forms.TextInput(attrs={"size": 12}),
+        "product_code": forms.TextInput(attrs={"size": 8}),
     }
 
     # --- what is shown ----------------------------------------------------------------------------
@@ -80,9 +79,9 @@ class RemoteInterestAdmin(admin.ModelAdmin):
     def get_changelist_formset(self, request, **kwargs):
         return super().get_changelist_formset(request, widgets=self.changelist_widgets, **kwargs)
 
-    @admin.display(description="iMIS table.field", ordering="table_name")
+    @admin.display(description="iMIS table.field and prompt", ordering="table_name")
     def imis_field(self, obj):
-        return obj.imis_name
+        return format_html("{}<br><small>{}</small>", obj.imis_name, obj.prompt)
 
     @admin.display(description="members with it on", ordering="audience")
     def audience(self, obj):
@@ -186,6 +185,7 @@ class RemoteInterestAdmin(admin.ModelAdmin):
             "last_discovery": selectors.discovery_last_run(),
             "skipped_count": selectors.skipped_fields().count(),
             "may_refresh": self.has_change_permission(request),
+            "title": "Manage iMIS Remote Interests",
         }
         return super().changelist_view(request, extra_context)
 
