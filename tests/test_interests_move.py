@@ -3,7 +3,7 @@
 import pytest
 
 from interests.models import RemoteInterest
-from interests.services import interests_move
+from interests.services import interests_move, interests_reorder
 from tests.interests_helpers import interest
 
 pytestmark = pytest.mark.django_db
@@ -53,4 +53,20 @@ def test_it_numbers_positions_from_one_and_returns_only_what_moved(abcde):
 def test_it_refuses_an_unknown_move_and_changes_nothing(abcde):
     with pytest.raises(ValueError, match="unknown move"):
         interests_move(interest_ids=ids(abcde, "C"), move="sideways")
+    assert list(RemoteInterest.objects.values_list("position", flat=True)) == [10, 20, 30, 40, 50]
+
+
+def test_it_reorders_the_given_interests_within_the_places_they_hold(abcde):
+    # A filtered page showed B, D, E; staff dragged E to its top. A and C keep their places.
+    interests_reorder(interest_ids=ids(abcde, "EBD"))
+    assert order() == "AECBD"
+    assert list(RemoteInterest.objects.values_list("position", flat=True)) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("bad", ["BB", "B?"])
+def test_it_refuses_a_bad_order_and_changes_nothing(abcde, bad):
+    unknown = max(i.pk for i in abcde.values()) + 1
+    with pytest.raises(ValueError):
+        interests_reorder(interest_ids=[abcde[n].pk if n in abcde else unknown for n in bad])
+    assert order() == "ABCDE"
     assert list(RemoteInterest.objects.values_list("position", flat=True)) == [10, 20, 30, 40, 50]

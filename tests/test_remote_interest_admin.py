@@ -3,6 +3,7 @@ target group sizes, inline edits, bulk show/hide, ordering, and a query count th
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.staticfiles import finders
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -282,3 +283,31 @@ class TestSkippedFields:
     def test_it_hides_them_from_staff_without_the_permission(self, client):
         client.force_login(staff("nobody"))
         assert client.get(reverse("admin:interests_skippedimisfield_changelist")).status_code == 403
+
+
+class TestDragAndDrop:
+    REORDER = reverse("admin:interests_remoteinterest_reorder")
+
+    def test_it_saves_the_order_a_drag_left_on_the_page(self, editor, three):
+        newsletter, events, policy = three
+        html = editor.get(CHANGELIST).content.decode()
+        assert f'data-reorder-url="{self.REORDER}"' in html and "interests/admin_reorder.js" in html
+
+        response = editor.post(self.REORDER, {"order": f"{policy.pk},{newsletter.pk},{events.pk}"})
+
+        assert response.status_code == 200 and response.json() == {"moved": 3}
+        assert order() == ["Policy_Updates", "NEWSLETTER", "EVENTS"]
+        assert LogEntry.objects.filter(object_id=str(policy.pk), change_message__contains="position").exists()
+
+    def test_it_refuses_a_garbled_order(self, editor, three):
+        for garbled in ("1,x", f"{three[0].pk},{three[0].pk}", "424242"):
+            assert editor.post(self.REORDER, {"order": garbled}).status_code == 400
+        assert order() == ["NEWSLETTER", "EVENTS", "Policy_Updates"]
+
+    def test_it_is_only_for_staff_who_may_change(self, viewer, three):
+        assert "data-reorder-url" not in viewer.get(CHANGELIST).content.decode()
+        assert viewer.post(self.REORDER, {"order": f"{three[2].pk},{three[0].pk}"}).status_code == 403
+        assert order() == ["NEWSLETTER", "EVENTS", "Policy_Updates"]
+
+    def test_it_serves_its_script_from_static(self):
+        assert finders.find("interests/admin_reorder.js")

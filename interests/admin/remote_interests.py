@@ -4,17 +4,22 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 
 from .. import selectors, services
 from ..models import RemoteInterest
 
 MOVE_BUTTONS = (("top", "⤒", "to the top"), ("up", "▲", "up one place"), ("down", "▼", "down one place"))
 MOVE_BUTTONS += (("bottom", "⤓", "to the bottom"),)
+# Revealed by static/interests/admin_reorder.js: without the script it would do nothing.
+DRAG_HANDLE = mark_safe(
+    '<span class="drag-handle" hidden title="Drag to move" aria-hidden="true" style="cursor:move">☰</span> '
+)
 
 
 def _log_changes(request, interests, message):
@@ -58,6 +63,10 @@ class RemoteInterestAdmin(admin.ModelAdmin):
         "discovered_at",
         "last_seen_at",
     ]
+
+    class Media:
+        js = ["interests/admin_reorder.js"]
+
     changelist_widgets = {
         "label": forms.TextInput(attrs={"size": 20}),
         "description": forms.Textarea(attrs={"rows": 2, "cols": 26}),
@@ -94,7 +103,7 @@ class RemoteInterestAdmin(admin.ModelAdmin):
 
         @admin.display(description="order")
         def order(obj):
-            return format_html_join(
+            return DRAG_HANDLE + format_html_join(
                 " ",
                 '<button type="submit" class="button" formaction="{}{}" title="Move {}" aria-label="Move {} {}">'
                 "{}</button>",
@@ -165,6 +174,7 @@ class RemoteInterestAdmin(admin.ModelAdmin):
         return [
             path("refresh/", wrap(self.refresh_view), name="interests_remoteinterest_refresh"),
             path("preview/", wrap(self.preview_view), name="interests_remoteinterest_preview"),
+            path("reorder/", wrap(self.reorder_view), name="interests_remoteinterest_reorder"),
             path(
                 "<int:pk>/move/<str:move>/",
                 wrap(self.move_view),
@@ -217,6 +227,20 @@ class RemoteInterestAdmin(admin.ModelAdmin):
         else:
             self._move(request, [pk], move)
         return HttpResponseRedirect(self._changelist_url(request))
+
+    def reorder_view(self, request):
+        """Drag and drop (static/interests/admin_reorder.js): `order` = the dragged page's ids, comma-separated."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        try:
+            ids = [int(i) for i in request.POST.get("order", "").split(",") if i.strip()]
+            changed = services.interests_reorder(interest_ids=ids)
+        except ValueError as exc:
+            return JsonResponse({"error": str(exc)}, status=400)
+        _log_changes(request, changed, [{"changed": {"fields": ["position"]}}])
+        return JsonResponse({"moved": len(changed)})
 
     def preview_view(self, request):
         """The member form as configured now, for staff to look at: nothing here can be submitted."""

@@ -1,7 +1,7 @@
 """Services: the only code that writes interests (HackSoft style: <entity>_<action>(*, ...))."""
 
 from .discovery import DiscoveryOutcome, interests_apply_discovery, interests_discover
-from .ordering import MOVES, interests_move
+from .ordering import MOVES, interests_move, interests_reorder
 from .visibility import interests_set_visible
 
 __all__ = [
@@ -10,5 +10,6 @@ __all__ = [
     "interests_apply_discovery",
     "interests_discover",
     "interests_move",
+    "interests_reorder",
     "interests_set_visible",
 ]

@@ -44,3 +44,29 @@ def interests_move(*, interest_ids: Iterable[int], move: str) -> list[RemoteInte
             changed.append(interest)
     RemoteInterest.objects.bulk_update(changed, ["position"], batch_size=500)
     return changed
+
+
+@transaction.atomic
+def interests_reorder(*, interest_ids: list[int]) -> list[RemoteInterest]:
+    """Put the given interests (e.g. the rows of a filtered page after a drag and drop) in this order,
+    in the places they occupy now; the others keep theirs. Renumbers 1..n; returns what moved.
+
+    Unknown or repeated ids are refused (ValueError) and nothing changes."""
+    wanted = [int(i) for i in interest_ids]
+    if len(set(wanted)) != len(wanted):
+        raise ValueError("an interest may appear only once in the new order")
+    interests = list(RemoteInterest.objects.select_for_update().order_by("position", "id"))
+    by_id = {i.pk: i for i in interests}
+    unknown = set(wanted) - by_id.keys()
+    if unknown:
+        raise ValueError(f"no such interest: {', '.join(map(str, sorted(unknown)))}")
+    new_order = iter(wanted)
+    selected = set(wanted)
+    order = [next(new_order) if i.pk in selected else i.pk for i in interests]
+    changed = []
+    for position, pk in enumerate(order, start=1):
+        if by_id[pk].position != position:
+            by_id[pk].position = position
+            changed.append(by_id[pk])
+    RemoteInterest.objects.bulk_update(changed, ["position"], batch_size=500)
+    return changed
