@@ -14,8 +14,13 @@ from django.utils.safestring import mark_safe
 from .. import selectors, services
 from ..models import RemoteInterest
 
-MOVE_BUTTONS = (("top", "⤒", "to the top"), ("up", "▲", "up one place"), ("down", "▼", "down one place"))
-MOVE_BUTTONS += (("bottom", "⤓", "to the bottom"),)
+# (move, symbol, what it does) of the buttons in each row.
+MOVE_BUTTONS = (
+    ("top", "⤒", "to the top"),
+    ("up", "▲", "up one place"),
+    ("down", "▼", "down one place"),
+    ("bottom", "⤓", "to the bottom"),
+)
 # Revealed by static/interests/admin_reorder.js: without the script it would do nothing.
 DRAG_HANDLE = mark_safe(
     '<span class="drag-handle" hidden title="Drag to move" aria-hidden="true" style="cursor:move">☰</span> '
