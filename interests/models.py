@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class RemoteInterest(models.Model):
@@ -10,12 +11,13 @@ class RemoteInterest(models.Model):
     table_name = models.CharField(max_length=30)
     field_name = models.CharField(max_length=30)
     prompt = models.CharField("iMIS prompt", max_length=30, blank=True)
+    micro_help = models.CharField("iMIS micro help", max_length=255, blank=True, editable=False)
     label = models.CharField(max_length=200, blank=True, help_text="What members see. Empty: the iMIS prompt.")
     description = models.TextField(blank=True, help_text="Shown under the checkbox.")
     group = models.CharField("group heading", max_length=100, blank=True)
     position = models.PositiveIntegerField(default=0, db_index=True)
     visible = models.BooleanField(default=False, help_text="Shown on the member form.")
-    present_in_imis = models.BooleanField(default=True, editable=False)
+    present_in_imis = models.BooleanField("present in iMIS", default=True, editable=False)
     product_code = models.CharField(
         max_length=31, blank=True, help_text="PRODUCT_CODE of the Activity rows. Empty: the field name."
     )
@@ -25,7 +27,8 @@ class RemoteInterest(models.Model):
     class Meta:
         ordering = ["position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["table_name", "field_name"], name="unique_remote_interest"),
+            # iMIS (SQL Server) compares names case-insensitively: 'NEWSLETTER' and 'Newsletter' are one field.
+            models.UniqueConstraint(Lower("table_name"), Lower("field_name"), name="unique_remote_interest_ci"),
         ]
 
     def __str__(self):
@@ -36,9 +39,31 @@ class RemoteInterest(models.Model):
         return self.label or self.prompt or self.field_name
 
     @property
+    def imis_name(self):
+        return f"{self.table_name}.{self.field_name}"
+
+    @property
     def activity_product_code(self):
         return self.product_code or self.field_name
 
     @property
     def on_form(self):
         return self.visible and self.present_in_imis
+
+
+class SkippedImisField(models.Model):
+    """A UD_Field row the last discovery did not offer as an interest, and why (shown to staff).
+
+    Replaced as a whole on each successful discovery: it describes iMIS as it is now, not history."""
+
+    table_name = models.CharField(max_length=100)  # as written in iMIS metadata, which may be hostile
+    field_name = models.CharField(max_length=100)
+    reason = models.CharField(max_length=200)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["table_name", "field_name"]
+        verbose_name = "skipped iMIS field"
+
+    def __str__(self):
+        return f"{self.table_name}.{self.field_name}"

@@ -1,0 +1,74 @@
+"""Reads of interests: the staff list with target group sizes, the member form's layout, discovery state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from subscribers.models import Preference, Subscriber, SyncRun
+
+from .models import RemoteInterest, SkippedImisField
+
+
+def mailable_subscribers_q(prefix: str = "") -> Q:
+    """Subscribers who may be mailed and counted in target groups (same rule as Subscriber.mailable)."""
+    return Q(**{f"{prefix}active": True, f"{prefix}exclude_mail": False}) & ~Q(**{f"{prefix}email": ""})
+
+
+def interest_target_group(*, interest: RemoteInterest) -> QuerySet[Subscriber]:
+    """The members a mailing to this interest reaches: mailable, with the interest on."""
+    return Subscriber.objects.filter(
+        mailable_subscribers_q(), preferences__interest=interest, preferences__value=True
+    ).distinct()
+
+
+def interests_with_audience(queryset: QuerySet[RemoteInterest] | None = None) -> QuerySet[RemoteInterest]:
+    """Interests annotated with `audience`, the size of their target group.
+
+    One correlated subquery per row of the same statement, so a page of interests costs one query
+    whatever its length; it walks the (interest, value) index of Preference."""
+    queryset = RemoteInterest.objects.all() if queryset is None else queryset
+    counts = (
+        Preference.objects.filter(mailable_subscribers_q("subscriber__"), interest=OuterRef("pk"), value=True)
+        .order_by()
+        .values("interest")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return queryset.annotate(audience=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0)))
+
+
+def interests_on_form() -> QuerySet[RemoteInterest]:
+    """What members see, in staff order: visible and still present in iMIS."""
+    return RemoteInterest.objects.filter(visible=True, present_in_imis=True).order_by("position", "id")
+
+
+@dataclass
+class InterestGroup:
+    heading: str  # "" for interests without a group heading
+    interests: list[RemoteInterest] = field(default_factory=list)
+
+
+def interest_form_groups(interests=None) -> list[InterestGroup]:
+    """The form's fieldsets: interests under their group headings, groups in the order of their first
+    interest, interests in staff order within each group."""
+    groups: dict[str, InterestGroup] = {}
+    for interest in interests_on_form() if interests is None else interests:
+        heading = interest.group.strip()
+        groups.setdefault(heading, InterestGroup(heading)).interests.append(interest)
+    return list(groups.values())
+
+
+def interests_hidden_by_imis() -> QuerySet[RemoteInterest]:
+    """Visible interests that left the form because their field disappeared from iMIS."""
+    return RemoteInterest.objects.filter(visible=True, present_in_imis=False).order_by("position", "id")
+
+
+def skipped_fields() -> QuerySet[SkippedImisField]:
+    return SkippedImisField.objects.all()
+
+
+def discovery_last_run() -> SyncRun | None:
+    return SyncRun.objects.filter(kind=SyncRun.Kind.DISCOVER).order_by("-started_at", "-id").first()

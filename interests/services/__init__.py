@@ -1,0 +1,15 @@
+"""Services: the only code that writes interests (HackSoft style: <entity>_<action>(*, ...))."""
+
+from .discovery import DiscoveryOutcome, interests_apply_discovery, interests_discover
+from .ordering import MOVES, interests_move, interests_reorder
+from .visibility import interests_set_visible
+
+__all__ = [
+    "MOVES",
+    "DiscoveryOutcome",
+    "interests_apply_discovery",
+    "interests_discover",
+    "interests_move",
+    "interests_reorder",
+    "interests_set_visible",
+]

@@ -1,0 +1,176 @@
+"""Discovery: bring RemoteInterest in line with the checkbox fields iMIS has now."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from preference_center import imis
+from subscribers.models import SyncRun
+
+from ..models import RemoteInterest, SkippedImisField
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DiscoveryOutcome:
+    """What one discovery changed, as `table.field` names (the run's counts are their lengths)."""
+
+    found: int = 0
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)  # spelling, prompt or micro help changed in iMIS
+    returned: list[str] = field(default_factory=list)  # back in iMIS after having disappeared
+    missing: list[str] = field(default_factory=list)  # newly marked present_in_imis=False
+    skipped: list[imis.SkippedField] = field(default_factory=list)
+
+    @property
+    def counts(self):
+        return {
+            "found": self.found,
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "returned": len(self.returned),
+            "missing": len(self.missing),
+            "skipped": len(self.skipped),
+        }
+
+    @property
+    def summary(self):
+        c = self.counts
+        return (
+            f"{c['found']} checkbox fields found: {c['added']} added, {c['updated']} updated, "
+            f"{c['returned']} back in iMIS, {c['missing']} no longer in iMIS, {c['skipped']} fields skipped"
+        )
+
+
+def _key(table_name, field_name):
+    return table_name.lower(), field_name.lower()
+
+
+def _follow(current, old_imis_text, new_imis_text):
+    """Staff text that still equals what iMIS said follows iMIS; text staff wrote is kept."""
+    return new_imis_text if current == old_imis_text else current
+
+
+@transaction.atomic
+def interests_apply_discovery(*, discovery: imis.Discovery, seen_at=None) -> DiscoveryOutcome:
+    """Upsert every discovered checkbox field, mark the vanished ones, replace the skipped list.
+
+    New interests start hidden, labelled with the iMIS prompt and described by its micro help, after the
+    existing ones. Nothing is ever deleted: staff settings survive a field's absence and return."""
+    seen_at = seen_at or timezone.now()
+    outcome = DiscoveryOutcome(found=len(discovery.interests), skipped=list(discovery.skipped))
+    existing = {_key(i.table_name, i.field_name): i for i in RemoteInterest.objects.select_for_update()}
+    next_position = (RemoteInterest.objects.aggregate(m=Max("position"))["m"] or 0) + 1
+    seen_keys = set()
+    to_create, to_update = [], []
+
+    for found in discovery.interests:
+        key = _key(found.table_name, found.field_name)
+        if key in seen_keys:
+            continue  # metadata listing one field twice in different cases
+        seen_keys.add(key)
+        interest = existing.get(key)
+        if interest is None:
+            to_create.append(
+                RemoteInterest(
+                    table_name=found.table_name,
+                    field_name=found.field_name,
+                    prompt=found.prompt[:30],
+                    micro_help=found.micro_help[:255],
+                    label=found.prompt[:200],
+                    description=found.micro_help,
+                    position=next_position,
+                    visible=False,
+                    present_in_imis=True,
+                    last_seen_at=seen_at,
+                )
+            )
+            next_position += 1
+            outcome.added.append(f"{found.table_name}.{found.field_name}")
+            continue
+
+        changed = (
+            interest.table_name != found.table_name
+            or interest.field_name != found.field_name
+            or interest.prompt != found.prompt[:30]
+            or interest.micro_help != found.micro_help[:255]
+        )
+        if changed:
+            interest.label = _follow(interest.label, interest.prompt, found.prompt[:200])
+            interest.description = _follow(interest.description, interest.micro_help, found.micro_help)
+            interest.table_name, interest.field_name = found.table_name, found.field_name
+            interest.prompt, interest.micro_help = found.prompt[:30], found.micro_help[:255]
+            outcome.updated.append(interest.imis_name)
+        if not interest.present_in_imis:
+            interest.present_in_imis = True
+            outcome.returned.append(interest.imis_name)
+        interest.last_seen_at = seen_at
+        to_update.append(interest)
+
+    for key, interest in existing.items():
+        if key not in seen_keys and interest.present_in_imis:
+            interest.present_in_imis = False
+            to_update.append(interest)
+            outcome.missing.append(interest.imis_name)
+
+    RemoteInterest.objects.bulk_update(
+        to_update,
+        ["table_name", "field_name", "prompt", "micro_help", "label", "description", "present_in_imis", "last_seen_at"],
+        batch_size=500,
+    )
+    RemoteInterest.objects.bulk_create(to_create, batch_size=500)
+    SkippedImisField.objects.all().delete()
+    SkippedImisField.objects.bulk_create(
+        [
+            SkippedImisField(
+                table_name=s.table_name[:100], field_name=s.field_name[:100], reason=s.reason[:200], seen_at=seen_at
+            )
+            for s in discovery.skipped
+        ],
+        batch_size=500,
+    )
+    return outcome
+
+
+def _first_line(exc):
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def interests_discover(*, using=None) -> SyncRun:
+    """Read the checkbox fields from iMIS and apply them; record the run (kind "discover").
+
+    Returns the SyncRun, with the run's `outcome` (a DiscoveryOutcome, names of what changed) attached
+    when it succeeded. iMIS unreachable or refusing: the run records the error and nothing else changes."""
+    run = SyncRun.objects.create(kind=SyncRun.Kind.DISCOVER, started_at=timezone.now())
+    run.outcome = None
+    try:
+        discovery = imis.discover_checkbox_fields(using=using)
+    except (imis.ImisError, DatabaseError) as exc:
+        run.error = f"iMIS could not be read: {_first_line(exc)}"
+        logger.warning("discovery failed: %s", run.error)
+    else:
+        try:
+            outcome = interests_apply_discovery(discovery=discovery, seen_at=run.started_at)
+        except IntegrityError:
+            # Another discovery (the hourly one, the button) inserted the same field meanwhile: its rows
+            # are committed now, so a second pass only updates.
+            outcome = interests_apply_discovery(discovery=discovery, seen_at=run.started_at)
+        run.ok, run.counts, run.outcome = True, outcome.counts, outcome
+        logger.info(
+            "discovery: %s; added %s; updated %s; back %s; missing %s",
+            outcome.summary,
+            outcome.added,
+            outcome.updated,
+            outcome.returned,
+            outcome.missing,
+        )
+    run.finished_at = timezone.now()
+    run.save(update_fields=["ok", "counts", "error", "finished_at"])
+    return run

@@ -1,0 +1,103 @@
+"""Helpers of the interests tests: staff users, interests, subscribers, and edits of the iMIS replica."""
+
+import contextlib
+
+from django.contrib.auth.models import Permission, User
+from django.db import connections
+
+from interests.models import RemoteInterest
+from subscribers.models import Preference, Subscriber
+from tests.conftest import q
+
+
+def staff(username="staff", perms=()):
+    """A staff user with exactly the given `interests` permissions (codenames)."""
+    user = User.objects.create_user(username, password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="interests", codename__in=perms))
+    return user
+
+
+def interest(field_name, table_name="ud_EmailPrefs", **kwargs):
+    kwargs.setdefault("prompt", field_name.title())
+    kwargs.setdefault("label", kwargs["prompt"])
+    return RemoteInterest.objects.create(table_name=table_name, field_name=field_name, **kwargs)
+
+
+def subscriber(imis_id, **kwargs):
+    kwargs.setdefault("email", f"{imis_id}@example.org")
+    return Subscriber.objects.create(imis_id=imis_id, **kwargs)
+
+
+def prefer(subscriber, interest, value=True):
+    return Preference.objects.create(subscriber=subscriber, interest=interest, value=value, imis_value=value)
+
+
+def execute(alias, sql, params=()):
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def add_ud_field(alias, table, field, prompt="", micro_help="", field_type="CheckBox", column=True):
+    """A field iMIS staff added: the UD_Field row and (unless `column=False`) the bit column."""
+    if column:
+        execute(alias, f"ALTER TABLE {q(alias, table)} ADD COLUMN {q(alias, field)} boolean")
+    execute(
+        alias,
+        f"INSERT INTO {q(alias, 'UD_Field')} ({q(alias, 'TABLE_NAME')}, {q(alias, 'FIELD_NAME')}, "
+        f"{q(alias, 'FIELD_TYPE')}, {q(alias, 'PROMPT')}, {q(alias, 'MICRO_HELP')}, {q(alias, 'SEQ')}) "
+        "VALUES (%s, %s, %s, %s, %s, %s)",
+        [table, field, field_type, prompt, micro_help, 999],
+    )
+
+
+def drop_ud_field(alias, table, field):
+    execute(alias, f"ALTER TABLE {q(alias, table)} DROP COLUMN {q(alias, field)}")
+    execute(
+        alias,
+        f"DELETE FROM {q(alias, 'UD_Field')} WHERE {q(alias, 'TABLE_NAME')} = %s AND {q(alias, 'FIELD_NAME')} = %s",
+        [table, field],
+    )
+
+
+def rename_ud_field(alias, table, old, new):
+    execute(alias, f"ALTER TABLE {q(alias, table)} RENAME COLUMN {q(alias, old)} TO {q(alias, new)}")
+    execute(
+        alias,
+        f"UPDATE {q(alias, 'UD_Field')} SET {q(alias, 'FIELD_NAME')} = %s "
+        f"WHERE {q(alias, 'TABLE_NAME')} = %s AND {q(alias, 'FIELD_NAME')} = %s",
+        [new, table, old],
+    )
+
+
+def set_prompt(alias, table, field, prompt, micro_help=None):
+    sets, params = [f"{q(alias, 'PROMPT')} = %s"], [prompt]
+    if micro_help is not None:
+        sets.append(f"{q(alias, 'MICRO_HELP')} = %s")
+        params.append(micro_help)
+    execute(
+        alias,
+        f"UPDATE {q(alias, 'UD_Field')} SET {', '.join(sets)} "
+        f"WHERE {q(alias, 'TABLE_NAME')} = %s AND {q(alias, 'FIELD_NAME')} = %s",
+        [*params, table, field],
+    )
+
+
+def set_multi_instance(alias, table, multi=True):
+    execute(
+        alias,
+        f"UPDATE {q(alias, 'UD_Table')} SET {q(alias, 'ALLOW_MULTIPLE_INSTANCES')} = %s "
+        f"WHERE {q(alias, 'TABLE_NAME')} = %s",
+        [multi, table],
+    )
+
+
+@contextlib.contextmanager
+def unreachable_imis(alias="imis_down"):
+    """An extra alias like `imis` but on a port where nothing listens: iMIS is down."""
+    config = {**connections["imis"].settings_dict, "HOST": "127.0.0.1", "PORT": "1", "OPTIONS": {"connect_timeout": 2}}
+    connections.settings[alias] = config
+    try:
+        yield alias
+    finally:
+        connections[alias].close()
+        del connections.settings[alias]

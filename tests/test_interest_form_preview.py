@@ -1,0 +1,90 @@
+"""The admin's preview of the member form: what members see now, which nothing can submit."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from tests.interests_helpers import interest, staff
+
+pytestmark = pytest.mark.django_db
+
+PREVIEW = reverse("admin:interests_remoteinterest_preview")
+
+
+def preview_part(response):
+    """The member form part of the page (the admin around it has forms of its own, e.g. log out)."""
+    html = response.content.decode()
+    start = html.index('id="member-form-preview"')
+    return html[start : html.index("</main>", start) if "</main>" in html[start:] else len(html)]
+
+
+@pytest.fixture
+def configured():
+    return {
+        "events": interest("EVENTS", prompt="Events", label="Events near you", position=3, visible=True, group="News"),
+        "newsletter": interest(
+            "NEWSLETTER", label="Newsletter", description="Once a month", position=1, visible=True, group="News"
+        ),
+        "policy": interest(
+            "Policy_Updates", table_name="UD_Topics", label="Policy", position=2, visible=True, group="Advocacy"
+        ),
+        "ungrouped": interest("CE_Credits", table_name="UD_Topics", label="CE courses", position=4, visible=True),
+        "hidden": interest("ADVOCACY_ALERT", label="Hidden one", position=5, visible=False),
+        "gone": interest("Old_Field", table_name="UD_Topics", label="Gone one", position=6, visible=True),
+    }
+
+
+def test_it_shows_visible_interests_under_their_headings_in_staff_order(admin_client, configured):
+    configured["gone"].present_in_imis = False
+    configured["gone"].save(update_fields=["present_in_imis"])
+
+    html = preview_part(admin_client.get(PREVIEW))
+
+    texts = re.findall(
+        r'<legend class="[^"]*">([^<]+)</legend>|<label class="form-check-label"[^>]*>([^<]+)</label>', html
+    )
+    assert [a or b for a, b in texts] == [
+        "News",
+        "Newsletter",
+        "Events near you",
+        "Advocacy",
+        "Policy",
+        "Topics",  # the visually hidden legend of interests without a heading
+        "CE courses",
+    ]
+    assert '<div class="form-text" id="interest-{}-help">Once a month</div>'.format(configured["newsletter"].pk) in html
+    assert "Hidden one" not in html and "Gone one" not in html
+
+
+def test_it_warns_about_visible_interests_that_left_imis(admin_client, configured):
+    configured["gone"].present_in_imis = False
+    configured["gone"].save(update_fields=["present_in_imis"])
+
+    html = admin_client.get(PREVIEW).content.decode()
+
+    assert "no longer in iMIS, so not on the form: UD_Topics.Old_Field" in html
+
+
+def test_it_offers_checkboxes_that_cannot_be_submitted(admin_client, configured):
+    html = preview_part(admin_client.get(PREVIEW))
+
+    assert html.count('type="checkbox"') == 5
+    assert "disabled" not in html.split("<button")[0]  # the boxes themselves can be ticked
+    assert "<form" not in html and 'type="submit"' not in html
+
+
+def test_it_is_linked_from_the_changelist(admin_client):
+    html = admin_client.get(reverse("admin:interests_remoteinterest_changelist")).content.decode()
+    assert f'href="{PREVIEW}"' in html
+
+
+def test_it_is_open_to_view_only_staff_and_closed_to_others(client, configured):
+    client.force_login(staff("viewer", ["view_remoteinterest"]))
+    assert client.get(PREVIEW).status_code == 200
+    client.force_login(staff("nobody"))
+    assert client.get(PREVIEW).status_code == 403
+
+
+def test_it_says_so_when_nothing_is_offered(admin_client):
+    assert "No topics are offered at the moment." in admin_client.get(PREVIEW).content.decode()
