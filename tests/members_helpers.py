@@ -17,10 +17,10 @@ SANDBOX_INTERESTS = [
 _ids = itertools.count(1)
 
 
-def make_interests(n=3, visible=True):
-    """`n` visible interests: the sandbox's first, then made-up ones (not in iMIS) up to n."""
+def make_interests(n=3, visible=True, start=0):
+    """`n` interests: the sandbox's (from the `start`-th), then made-up ones (not in iMIS)."""
     made = []
-    for position in range(n):
+    for position in range(start, start + n):
         if position < len(SANDBOX_INTERESTS):
             table, field, prompt, description, group = SANDBOX_INTERESTS[position]
         else:
