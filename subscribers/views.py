@@ -80,7 +80,7 @@ def personal_page(view):
 def _protect(response):
     patch_cache_control(response, private=True, no_store=True)
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"  # no-referrer would make browsers send "Origin: null" (CSRF fails)
     response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     return response
 
