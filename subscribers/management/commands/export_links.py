@@ -14,7 +14,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, output, **options):
         if output == "-":
-            self._write(self.stdout._out)
+            try:
+                self._write(self.stdout._out)
+            except BrokenPipeError:  # e.g. piped into `head`
+                pass
             return
         with open(output, "w", newline="", encoding="utf-8") as handle:
             count = self._write(handle)
