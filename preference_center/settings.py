@@ -155,6 +155,27 @@ IMIS_CREATE_MISSING_UD_ROWS = env.bool("IMIS_CREATE_MISSING_UD_ROWS", default=Fa
 IMIS_WRITE_NAME_LOG = env.bool("IMIS_WRITE_NAME_LOG", default=False)
 IMIS_CHUNK_SIZE = env.int("IMIS_CHUNK_SIZE", default=2000)
 
+# --- Members: personal links, the form ---------------------------------------------------------------
+# Personal links stop working after this many days (0: they never expire; rotate a member's link in the
+# admin to invalidate it).
+PREFERENCE_LINK_MAX_AGE_DAYS = env.int("PREFERENCE_LINK_MAX_AGE_DAYS", default=0)
+# Forwarded mail: require the address the mailing was sent to before saving.
+PREFERENCES_CONFIRM_EMAIL = env.bool("PREFERENCES_CONFIRM_EMAIL", default=False)
+# What the history keeps of the member's IP address: none, anonymised (IPv4 /24, IPv6 /48) or full.
+PREFERENCES_IP_POLICY = env.str("PREFERENCES_IP_POLICY", default="anonymised")
+# Rate limits per client IP (django-ratelimit syntax): personal pages, and "mail me my link" requests
+# (also limited per address asked for).
+PREFERENCES_RATE_LIMIT = env.str("PREFERENCES_RATE_LIMIT", default="60/m")
+LOST_LINK_RATE_LIMIT = env.str("LOST_LINK_RATE_LIMIT", default="10/h")
+LOST_LINK_EMAIL_RATE_LIMIT = env.str("LOST_LINK_EMAIL_RATE_LIMIT", default="3/h")
+# Where the client IP comes from: REMOTE_ADDR, or e.g. HTTP_X_FORWARDED_FOR behind one trusted proxy
+# (the right-most address, the one the proxy added, is used).
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="REMOTE_ADDR")
+# Shown on the member's pages and in the "your link" mail.
+ASSOCIATION_NAME = env.str("ASSOCIATION_NAME", default="")
+# A roster pull holds a lock this long at most (a crashed pull frees it after this).
+IMIS_PULL_LOCK_SECONDS = env.int("IMIS_PULL_LOCK_SECONDS", default=3600)
+
 # --- Security --------------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
@@ -218,7 +239,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_tokens": {"()": "subscribers.tokens.RedactTokensFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -1,0 +1,155 @@
+"""The member's form.
+
+Rendering 20 checkboxes through crispy-forms on every request is slow, and the markup is the same for
+every member: only the ticks differ. So the interest fieldsets are rendered once per interest
+configuration (the tuple of InterestSpec is the cache key: any change by staff makes a new key) and split
+at each checkbox; a request joins the pieces with " checked" where the member's value is on.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Fieldset, Layout
+from crispy_forms.utils import render_crispy_form
+from django import forms
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from .selectors import InterestSpec
+
+DEFAULT_GROUP = "Email topics"
+# Posted keys a genuine form may carry besides the interests.
+FORM_KEYS = {"csrfmiddlewaretoken", "action", "confirm_email"}
+INTEREST_KEY = re.compile(r"^interest_(\d+)$")
+CHECKBOX_ON = {"on", "1", "true"}
+_MARKER = re.compile(r' data-pc="(\d+)"')
+
+
+class StrictCheckboxField(forms.BooleanField):
+    """A checkbox that accepts what browsers send ("on") or nothing: anything else is garbage."""
+
+    default_error_messages = {"invalid": "This choice was not understood."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in (None, "", False):
+            return False
+        if value is True or (isinstance(value, str) and value.lower() in CHECKBOX_ON):
+            return True
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class StrictCheckboxInput(forms.CheckboxInput):
+    def value_from_datadict(self, data, files, name):
+        # Keep the raw value so that the field can refuse garbage (CheckboxInput would make it True).
+        return data.get(name)
+
+
+class BasePreferenceForm(forms.Form):
+    """Validates a POST against the interests on the form: one subclass per configuration adds a field per
+    interest (see form_class)."""
+
+    specs: tuple[InterestSpec, ...] = ()
+
+    def wanted(self, *, untick_all=False) -> dict[int, bool]:
+        """{interest id: value} for every interest on the form (unticked boxes are simply not posted)."""
+        return {spec.id: (False if untick_all else self.cleaned_data[spec.field_name]) for spec in self.specs}
+
+
+class ConfirmEmailForm(forms.Form):
+    """PREFERENCES_CONFIRM_EMAIL: a forwarded mailing must not let its reader change the member's choices,
+    so saving needs the address the mailing was sent to (compared case-insensitively)."""
+
+    confirm_email = forms.CharField(
+        label="The email address this message was sent to",
+        help_text="So that a forwarded email cannot change your choices, type your address to save them.",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def __init__(self, *args, expected_email="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.expected_email = expected_email
+
+    def clean_confirm_email(self):
+        typed = self.cleaned_data["confirm_email"].strip()
+        if not self.expected_email or typed.casefold() != self.expected_email.strip().casefold():
+            raise forms.ValidationError(
+                "This is not the address this message was sent to. Nothing was saved.", code="mismatch"
+            )
+        return typed
+
+
+class LostLinkForm(forms.Form):
+    email = forms.EmailField(
+        label="Your email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+def _literal(text: str) -> str:
+    """Staff and iMIS text as inert HTML: crispy outputs help texts with |safe and renders legends as
+    templates, so escape it and neutralise template braces."""
+    return str(escape(text)).replace("{", "&#123;").replace("}", "&#125;")
+
+
+def unknown_keys(data: Iterable[str], specs: Iterable[InterestSpec]) -> list[str]:
+    """Posted keys that a genuine form could not have sent, e.g. an interest that is not on the form."""
+    allowed = FORM_KEYS | {spec.field_name for spec in specs}
+    return sorted(key for key in data if key not in allowed)
+
+
+@functools.lru_cache(maxsize=16)
+def form_class(specs: tuple[InterestSpec, ...]) -> type[BasePreferenceForm]:
+    """The form class of one interest configuration (built once)."""
+    fields = {
+        spec.field_name: StrictCheckboxField(
+            label=spec.label,
+            help_text=_literal(spec.description),
+            widget=StrictCheckboxInput(attrs={"data-pc": str(spec.id)}),
+        )
+        for spec in specs
+    }
+    return type("PreferenceForm", (BasePreferenceForm,), {**fields, "specs": specs})
+
+
+def groups(specs: Iterable[InterestSpec]) -> list[tuple[str, list[InterestSpec]]]:
+    """Interests under their headings: groups in the order of their first interest, staff order inside."""
+    grouped: dict[str, list[InterestSpec]] = {}
+    for spec in specs:
+        grouped.setdefault(spec.group or DEFAULT_GROUP, []).append(spec)
+    return list(grouped.items())
+
+
+@functools.lru_cache(maxsize=16)
+def _pieces(specs: tuple[InterestSpec, ...]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The crispy-rendered fieldsets, split just before the end of each checkbox's <input> tag."""
+    form = form_class(specs)()
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True
+    helper.layout = Layout(
+        *(Fieldset(_literal(heading), *(spec.field_name for spec in members)) for heading, members in groups(specs))
+    )
+    html = str(render_crispy_form(form, helper))
+    parts = _MARKER.split(html)
+    return tuple(parts[0::2]), tuple(int(pk) for pk in parts[1::2])
+
+
+def interest_fieldsets(specs: tuple[InterestSpec, ...], values: dict[int, bool]) -> str:
+    """The interest fieldsets with the member's ticks: cached markup, a join per request."""
+    chunks, ids = _pieces(specs)
+    out = [chunks[0]]
+    for pk, chunk in zip(ids, chunks[1:], strict=True):
+        if values.get(pk):
+            out.append(" checked")
+        out.append(chunk)
+    return mark_safe("".join(out))  # noqa: S308 - rendered by crispy-forms from escaped labels

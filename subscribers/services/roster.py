@@ -1,0 +1,288 @@
+"""The roster pull: Subscriber and Preference filled from iMIS, with flat memory for any roster size.
+
+Three passes, each streaming ID-keyed chunks from the gateway and writing one chunk per transaction:
+
+1. members (`Name`): new ones created, changed ones updated, returning ones reactivated; a member gone
+   from iMIS is deactivated (never deleted: their history stays). The roster arrives in ID order, so the
+   members gone are the local ones whose ID falls between two chunks' boundaries without being in them.
+2. checkbox values of the interests on the form, per UD table. The two-way rule: `imis_value` is the
+   last value seen in or written to iMIS. Where iMIS now differs from it:
+   - no local change pending (pending, sending or failed): iMIS wins, `value` follows, and a history row
+     (source imis, state not_needed) records old -> new when the member's value really changed;
+   - a local change pending: the member's choice is kept (it is on its way to iMIS) and a history row
+     (source imis, state not_needed) with a note says what iMIS held and why it was not taken, so that
+     staff investigating "my choice did not stick" see both sides.
+   The first time a Preference is created from iMIS it takes the iMIS value, without a history row.
+3. members created by this pull who have no UD row get explicit rows: value False, imis_value None.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from interests.models import RemoteInterest
+from preference_center import imis
+
+from ..models import Preference, PreferenceChange, Subscriber, SyncRun
+
+logger = logging.getLogger(__name__)
+
+LOCK_KEY = "subscribers:roster-pull"
+OPEN_STATES = (PreferenceChange.State.PENDING, PreferenceChange.State.SENDING, PreferenceChange.State.FAILED)
+MEMBER_FIELDS = ("email", "first_name", "last_name", "full_name", "status", "is_company", "exclude_mail")
+_MAX = {
+    name: Subscriber._meta.get_field(name).max_length
+    for name in MEMBER_FIELDS
+    if name not in ("is_company", "exclude_mail")
+}
+BATCH = 500
+
+Progress = Callable[[str, int], None]
+
+
+class PullRefused(imis.ImisError):
+    """The pull would do harm (e.g. an empty roster would deactivate every member)."""
+
+
+def roster_pull(*, using: str | None = None, progress: Progress | None = None) -> SyncRun:
+    """Pull members and their checkbox values from iMIS. Returns the SyncRun (kind pull) with counts; a
+    failure is recorded in it (ok False, error), not raised. `progress(stage, n)` is called after each
+    chunk with the stage ("members" or a UD table name) and the number of rows in the chunk."""
+    started = timezone.now()
+    run = SyncRun.objects.create(kind=SyncRun.Kind.PULL, started_at=started)
+    counts: Counter = Counter()
+    if not cache.add(LOCK_KEY, run.pk, timeout=settings.IMIS_PULL_LOCK_SECONDS):
+        run.error = "another pull is running"
+        run.finished_at = timezone.now()
+        run.save(update_fields=["error", "finished_at"])
+        return run
+    try:
+        _pull_members(using, started, counts, progress)
+        interests = list(RemoteInterest.objects.filter(visible=True, present_in_imis=True).order_by("table_name", "id"))
+        by_table = defaultdict(list)
+        for interest in interests:
+            by_table[interest.table_name].append(interest)
+        errors = []
+        for table, table_interests in by_table.items():
+            try:
+                _pull_values(using, table, table_interests, started, counts, progress)
+            except imis.ImisUnavailable:
+                raise
+            except (imis.InvalidIdentifier, imis.ImisError, DatabaseError) as exc:
+                # One broken UD table (renamed, dropped) must not stop the others.
+                errors.append(
+                    f"{table}: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+                )
+        _fill_new_members(interests, started, counts)
+        counts["mailable"] = Subscriber.objects.filter(active=True, exclude_mail=False).exclude(email="").count()
+        run.ok = not errors
+        run.error = "\n".join(errors)
+    except imis.ImisError as exc:
+        run.error = f"{type(exc).__name__}: {exc}"
+        logger.warning("roster pull failed: %s", type(exc).__name__)
+    finally:
+        if cache.get(LOCK_KEY) == run.pk:
+            cache.delete(LOCK_KEY)
+        run.counts = dict(sorted(counts.items()))
+        run.finished_at = timezone.now()
+        run.save(update_fields=["ok", "error", "counts", "finished_at"])
+    return run
+
+
+def _member_values(member: imis.Member) -> dict:
+    values = {name: getattr(member, name) for name in MEMBER_FIELDS}
+    for name, size in _MAX.items():
+        values[name] = (values[name] or "")[:size]
+    return values
+
+
+def _pull_members(using, now, counts, progress):
+    previous_last = None
+    for chunk in imis.iter_roster(using=using):
+        ids = [member.imis_id for member in chunk]
+        existing = {
+            s.imis_id: s
+            for s in Subscriber.objects.filter(imis_id__in=ids).only("id", "imis_id", "active", *MEMBER_FIELDS)
+        }
+        new, changed = [], []
+        for member in chunk:
+            values = _member_values(member)
+            subscriber = existing.get(member.imis_id)
+            if subscriber is None:
+                new.append(Subscriber(imis_id=member.imis_id, active=True, **values))
+                continue
+            if subscriber.active and all(getattr(subscriber, k) == v for k, v in values.items()):
+                continue
+            if not subscriber.active:
+                counts["members_reactivated"] += 1
+            for name, value in values.items():
+                setattr(subscriber, name, value)
+            subscriber.active = True
+            subscriber.updated_at = now
+            changed.append(subscriber)
+        with transaction.atomic():
+            Subscriber.objects.bulk_create(new, batch_size=BATCH)
+            Subscriber.objects.bulk_update(changed, [*MEMBER_FIELDS, "active", "updated_at"], batch_size=BATCH)
+            # Gone from iMIS: local members whose ID lies in this chunk's range but who are not in it.
+            gone = Subscriber.objects.filter(active=True, imis_id__lte=ids[-1]).exclude(imis_id__in=ids)
+            if previous_last is not None:
+                gone = gone.filter(imis_id__gt=previous_last)
+            counts["members_deactivated"] += gone.update(active=False, updated_at=now)
+        counts["members_seen"] += len(chunk)
+        counts["members_created"] += len(new)
+        counts["members_updated"] += len(changed)
+        previous_last = ids[-1]
+        if progress:
+            progress("members", len(chunk))
+    if previous_last is None:
+        raise PullRefused("iMIS returned no members: nothing was changed (is IMIS_DATABASE_URL right?)")
+    counts["members_deactivated"] += Subscriber.objects.filter(active=True, imis_id__gt=previous_last).update(
+        active=False, updated_at=now
+    )
+
+
+def _pull_values(using, table, interests, now, counts, progress):
+    by_field = {interest.field_name: interest for interest in interests}
+    interest_ids = [interest.pk for interest in interests]
+    for chunk in imis.iter_checkbox_values(table, list(by_field), using=using):
+        subscriber_ids = dict(
+            Subscriber.objects.filter(imis_id__in=[row.imis_id for row in chunk]).values_list("imis_id", "id")
+        )
+        current = {
+            (p.subscriber_id, p.interest_id): p
+            for p in Preference.objects.filter(
+                subscriber_id__in=subscriber_ids.values(), interest_id__in=interest_ids
+            ).only("id", "subscriber_id", "interest_id", "value", "imis_value")
+        }
+        creates, differing = [], []
+        for row in chunk:
+            subscriber_id = subscriber_ids.get(row.imis_id)
+            if subscriber_id is None:
+                counts["values_without_member"] += 1
+                continue
+            for field, value in row.values.items():
+                interest = by_field[field]
+                preference = current.get((subscriber_id, interest.pk))
+                if preference is None:
+                    creates.append(
+                        Preference(subscriber_id=subscriber_id, interest_id=interest.pk, value=value, imis_value=value)
+                    )
+                elif preference.imis_value != value:
+                    differing.append((preference.pk, value))
+        with transaction.atomic():
+            # ignore_conflicts: a row the member created meanwhile (through the form) is theirs.
+            Preference.objects.bulk_create(creates, batch_size=BATCH, ignore_conflicts=True)
+            counts["preferences_created"] += len(creates)
+            if differing:
+                _apply_imis_values(dict(differing), by_field, now, counts)
+        if progress:
+            progress(table, len(chunk))
+
+
+def _apply_imis_values(new_values: dict[int, bool], by_field, now, counts):
+    """Preferences whose iMIS value changed: lock them, then decide with the pending changes in view."""
+    locked = list(
+        Preference.objects.select_for_update()
+        .filter(pk__in=list(new_values))
+        .only("id", "subscriber_id", "interest_id", "value", "imis_value")
+    )
+    pending = {}
+    for subscriber_id, interest_id, source, created_at in (
+        PreferenceChange.objects.filter(
+            state__in=OPEN_STATES,
+            subscriber_id__in={p.subscriber_id for p in locked},
+            interest_id__in={p.interest_id for p in locked},
+        )
+        .order_by("created_at")
+        .values_list("subscriber_id", "interest_id", "source", "created_at")
+    ):
+        pending[(subscriber_id, interest_id)] = (source, created_at)
+    labels = {interest.pk: interest.display_label for interest in by_field.values()}
+
+    updates, history = [], []
+    for preference in locked:
+        value = new_values[preference.pk]
+        if preference.imis_value == value:
+            continue  # written meanwhile
+        local = pending.get((preference.subscriber_id, preference.interest_id))
+        if local is not None:
+            source, created_at = local
+            history.append(
+                PreferenceChange(
+                    subscriber_id=preference.subscriber_id,
+                    interest_id=preference.interest_id,
+                    old_value=preference.imis_value,
+                    new_value=value,
+                    source=PreferenceChange.Source.IMIS,
+                    state=PreferenceChange.State.NOT_NEEDED,
+                    label_shown=labels[preference.interest_id],
+                    note=(
+                        f"iMIS now holds {_on_off(value)}; not applied: the member's change "
+                        f"({source}, {created_at:%Y-%m-%d %H:%M} UTC) to {_on_off(preference.value)} is "
+                        "waiting to be written to iMIS and wins"
+                    )[:255],
+                )
+            )
+            counts["preferences_local_kept"] += 1
+        else:
+            if preference.value != value:
+                history.append(
+                    PreferenceChange(
+                        subscriber_id=preference.subscriber_id,
+                        interest_id=preference.interest_id,
+                        old_value=preference.value,
+                        new_value=value,
+                        source=PreferenceChange.Source.IMIS,
+                        state=PreferenceChange.State.NOT_NEEDED,
+                        label_shown=labels[preference.interest_id],
+                        note="changed in iMIS",
+                    )
+                )
+                counts["preferences_changed_in_imis"] += 1
+            preference.value = value
+        preference.imis_value = value
+        preference.updated_at = now
+        updates.append(preference)
+    Preference.objects.bulk_update(updates, ["value", "imis_value", "updated_at"], batch_size=BATCH)
+    PreferenceChange.objects.bulk_create(history, batch_size=BATCH)
+
+
+def _on_off(value):
+    return "on" if value else "off"
+
+
+def _fill_new_members(interests, started, counts):
+    """Members created by this pull without a UD row: explicit rows, unticked, iMIS value unknown."""
+    if not interests:
+        return
+    interest_ids = [interest.pk for interest in interests]
+    after = 0
+    while True:
+        ids = list(
+            Subscriber.objects.filter(created_at__gte=started, pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", flat=True)[: settings.IMIS_CHUNK_SIZE]
+        )
+        if not ids:
+            return
+        have = set(
+            Preference.objects.filter(subscriber_id__in=ids, interest_id__in=interest_ids).values_list(
+                "subscriber_id", "interest_id"
+            )
+        )
+        missing = [
+            Preference(subscriber_id=sid, interest_id=iid, value=False, imis_value=None)
+            for sid in ids
+            for iid in interest_ids
+            if (sid, iid) not in have
+        ]
+        Preference.objects.bulk_create(missing, batch_size=BATCH, ignore_conflicts=True)
+        counts["preferences_without_ud_row"] += len(missing)
+        after = ids[-1]

@@ -1,0 +1,92 @@
+"""Personal links: a signed token that carries a subscriber id and the subscriber's token version.
+
+No personal data in the URL: the payload is two integers, signed with SECRET_KEY and a salt of its own
+(HMAC, django.core.signing), with a timestamp for the optional maximum age. A forged or tampered token
+is refused by `read_token` without touching the database; a rotated one (the member's `token_version`
+was bumped) is refused by the selector that loads the subscriber.
+
+This module imports no models, so that logging can use `RedactTokensFilter` before the apps load.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+SALT = "subscribers.tokens.personal-link"
+_signer_cache = {}
+
+
+@dataclass(frozen=True)
+class LinkPayload:
+    subscriber_id: int
+    token_version: int
+
+
+def _signer():
+    signer = _signer_cache.get(settings.SECRET_KEY)
+    if signer is None:
+        _signer_cache.clear()
+        signer = _signer_cache[settings.SECRET_KEY] = signing.TimestampSigner(salt=SALT)
+    return signer
+
+
+def make_token(subscriber) -> str:
+    """A fresh token for the subscriber's current token version."""
+    return _signer().sign_object([subscriber.pk, subscriber.token_version], compress=False)
+
+
+def read_token(token: str) -> LinkPayload | None:
+    """The payload of a genuine, unexpired token; None for anything else. Never touches the database."""
+    if not token or len(token) > 200:
+        return None
+    max_age_days = settings.PREFERENCE_LINK_MAX_AGE_DAYS
+    try:
+        payload = _signer().unsign_object(token, max_age=max_age_days * 86400 if max_age_days > 0 else None)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if (
+        not isinstance(payload, list)
+        or len(payload) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in payload)
+    ):
+        return None
+    return LinkPayload(subscriber_id=payload[0], token_version=payload[1])
+
+
+def preference_url(subscriber) -> str:
+    """The absolute URL of the member's preference form, for the mailing's merge field."""
+    return settings.SITE_URL + reverse("preference_form", args=[make_token(subscriber)])
+
+
+def one_click_url(subscriber) -> str:
+    """The absolute RFC 8058 one-click URL, for the mailing's List-Unsubscribe header."""
+    return settings.SITE_URL + reverse("one_click", args=[make_token(subscriber)])
+
+
+# Personal pages live under /p/<token>/: logs (Django's "Not Found: /p/..." warnings, errors with the
+# request path) keep the path shape but never the token.
+_TOKEN_IN_PATH = re.compile(r"(/p/)[^/\s?\"']+")
+
+
+def redact(text: str) -> str:
+    return _TOKEN_IN_PATH.sub(r"\1[token]", text)
+
+
+class RedactTokensFilter(logging.Filter):
+    """A logging filter that replaces personal-link tokens in the message with "[token]"."""
+
+    def filter(self, record):
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken record is the formatter's problem, not ours
+            return True
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True

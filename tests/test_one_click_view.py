@@ -1,0 +1,86 @@
+"""RFC 8058 one-click unsubscribe at /p/<token>/one-click."""
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from subscribers.models import Preference, PreferenceChange
+from subscribers.tokens import make_token, one_click_url
+from tests.members_helpers import make_interests, make_subscriber, values_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    cache.clear()
+
+
+@pytest.fixture
+def subscribed():
+    member = make_subscriber()
+    interests = make_interests(3)
+    for interest in interests:
+        Preference.objects.create(subscriber=member, interest=interest, value=True, imis_value=True)
+    return member
+
+
+def url(member):
+    return one_click_url(member).removeprefix("https://prefs.example.org")
+
+
+def test_it_unsubscribes_from_everything_on_the_rfc_8058_post_without_csrf(subscribed):
+    mail_provider = Client(enforce_csrf_checks=True)
+    response = mail_provider.post(
+        url(subscribed), "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 200
+    assert set(values_of(subscribed).values()) == {False}
+    assert PreferenceChange.objects.filter(source="one_click", new_value=False, state="pending").count() == 3
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_it_shows_a_confirmation_button_on_get_and_changes_nothing(client, subscribed):
+    response = client.get(url(subscribed))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Yes, unsubscribe me" in html and "csrfmiddlewaretoken" in html
+    assert set(values_of(subscribed).values()) == {True}
+
+
+def test_it_unsubscribes_with_the_confirmation_button(subscribed):
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(url(subscribed))
+    token = page.context["csrf_token"]
+    response = browser.post(url(subscribed), {"confirm": "1", "csrfmiddlewaretoken": str(token)})
+    assert response.status_code == 200
+    assert set(values_of(subscribed).values()) == {False}
+
+
+def test_it_requires_csrf_for_the_confirmation_button(subscribed):
+    response = Client(enforce_csrf_checks=True).post(url(subscribed), {"confirm": "1"})
+    assert response.status_code == 403
+    assert set(values_of(subscribed).values()) == {True}
+
+
+def test_it_refuses_an_unknown_body(client, subscribed):
+    response = client.post(url(subscribed), {"List-Unsubscribe": "Maybe"})
+    assert response.status_code == 400
+    assert set(values_of(subscribed).values()) == {True}
+
+
+def test_it_answers_a_tampered_link_with_404(subscribed):
+    token = make_token(subscribed)
+    response = Client().post(
+        f"/p/{token}x/one-click", "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 404
+    assert not PreferenceChange.objects.exists()
+
+
+def test_it_writes_no_history_for_a_member_already_unsubscribed(client):
+    member = make_subscriber()
+    make_interests(2)
+    response = client.post(url(member), {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert not PreferenceChange.objects.exists()

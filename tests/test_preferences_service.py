@@ -1,0 +1,97 @@
+"""preferences_save: the one place a member's choices are written (form, one-click, admin, API)."""
+
+import pytest
+from django.test import override_settings
+
+from subscribers.models import Preference, PreferenceChange
+from subscribers.selectors import form_state
+from subscribers.services.preferences import (
+    NotOnForm,
+    ip_for_history,
+    preferences_save,
+    preferences_unsubscribe_all,
+)
+from tests.members_helpers import make_interests, make_subscriber, values_of
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_writes_preferences_and_one_pending_change_per_change(django_capture_on_commit_callbacks):
+    newsletter, events, advocacy = make_interests(3)
+    subscriber = make_subscriber()
+    Preference.objects.create(subscriber=subscriber, interest=events, value=True, imis_value=True)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        changes = preferences_save(
+            subscriber=subscriber,
+            wanted={newsletter.pk: True, events.pk: False, advocacy.pk: False},
+            source="form",
+            user_agent="Mozilla/5.0 " + "x" * 400,
+            ip_address="203.0.113.77",
+        )
+
+    assert values_of(subscriber) == {newsletter.pk: True, events.pk: False}
+    assert Preference.objects.get(subscriber=subscriber, interest=events).imis_value is True  # iMIS untouched
+    rows = {c.interest_id: c for c in PreferenceChange.objects.filter(subscriber=subscriber)}
+    assert set(rows) == {newsletter.pk, events.pk} == {c.interest_id for c in changes}
+    assert (rows[newsletter.pk].old_value, rows[newsletter.pk].new_value) == (False, True)
+    assert (rows[events.pk].old_value, rows[events.pk].new_value) == (True, False)
+    change = rows[newsletter.pk]
+    assert change.state == "pending" and change.source == "form"
+    assert change.label_shown == "Monthly newsletter: News from the association, once a month"
+    assert len(change.user_agent) == 255
+    assert change.ip_address == "203.0.113.0"  # anonymised by default
+    assert len(callbacks) == 1  # the push, once, after commit
+
+
+def test_it_writes_nothing_when_nothing_changed(django_capture_on_commit_callbacks, django_assert_num_queries):
+    newsletter, events = make_interests(2)
+    subscriber = make_subscriber()
+    state = form_state(subscriber_id=subscriber.pk)
+    with django_capture_on_commit_callbacks() as callbacks, django_assert_num_queries(0):
+        changes = preferences_save(
+            subscriber=subscriber, wanted={newsletter.pk: False, events.pk: False}, source="form", state=state
+        )
+    assert changes == [] and callbacks == []
+    assert not PreferenceChange.objects.exists()
+
+
+def test_it_refuses_an_interest_that_is_not_on_the_form():
+    (newsletter,) = make_interests(1)
+    (hidden,) = make_interests(1, visible=False, start=1)
+    subscriber = make_subscriber()
+    with pytest.raises(NotOnForm):
+        preferences_save(subscriber=subscriber, wanted={newsletter.pk: True, hidden.pk: True}, source="form")
+    assert not Preference.objects.exists() and not PreferenceChange.objects.exists()
+
+
+def test_it_turns_every_interest_off_for_one_click():
+    interests = make_interests(4)
+    subscriber = make_subscriber()
+    for interest in interests[:3]:
+        Preference.objects.create(subscriber=subscriber, interest=interest, value=True, imis_value=True)
+    changes = preferences_unsubscribe_all(subscriber=subscriber, ip_address="2001:db8:1234:5678::1")
+    assert len(changes) == 3
+    assert set(values_of(subscriber).values()) == {False}
+    assert {c.source for c in changes} == {"one_click"}
+    assert PreferenceChange.objects.first().ip_address == "2001:db8:1234::"
+
+
+@pytest.mark.parametrize(
+    ("policy", "ip", "kept"),
+    [
+        ("none", "203.0.113.77", None),
+        ("anonymised", "203.0.113.77", "203.0.113.0"),
+        ("full", "203.0.113.77", "203.0.113.77"),
+        ("full", "not an address", None),
+        ("anonymised", None, None),
+    ],
+)
+def test_it_keeps_the_ip_address_as_the_policy_says(policy, ip, kept):
+    with override_settings(PREFERENCES_IP_POLICY=policy):
+        assert ip_for_history(ip) == kept
+
+
+def test_it_refuses_an_unknown_ip_policy():
+    with override_settings(PREFERENCES_IP_POLICY="sometimes"), pytest.raises(ValueError):
+        ip_for_history("203.0.113.77")

@@ -1,0 +1,235 @@
+"""roster_pull: members and their checkbox values from the iMIS replica, and the two-way rule."""
+
+import tracemalloc
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+from django.test import override_settings
+
+from interests.models import RemoteInterest
+from preference_center.imis.sandbox import build_sandbox, member_id
+from subscribers.models import Preference, PreferenceChange, Subscriber, SyncRun
+from subscribers.services.preferences import preferences_save
+from subscribers.services.roster import roster_pull
+from subscribers.tasks import pull_roster
+from tests.conftest import fetch, q
+
+pytestmark = pytest.mark.django_db(databases=["default", "imis"])
+
+FIELDS = [("ud_EmailPrefs", "NEWSLETTER"), ("ud_EmailPrefs", "EVENTS"), ("UD_Topics", "Policy_Updates")]
+
+
+@pytest.fixture
+def interests(imis_pg):
+    return {
+        field: RemoteInterest.objects.create(table_name=table, field_name=field, prompt=field, visible=True, position=i)
+        for i, (table, field) in enumerate(FIELDS)
+    }
+
+
+def imis_value(i, field="NEWSLETTER", table="ud_EmailPrefs"):
+    rows = fetch(
+        "imis", f"SELECT {q('imis', field)} FROM {q('imis', table)} WHERE {q('imis', 'ID')} = %s", [member_id(i)]
+    )
+    return bool(rows[0][0]) if rows else None
+
+
+def set_imis(i, value, field="NEWSLETTER", table="ud_EmailPrefs"):
+    with connections["imis"].cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {q('imis', table)} SET {q('imis', field)} = %s WHERE {q('imis', 'ID')} = %s", [value, member_id(i)]
+        )
+
+
+def run_sql(sql, params=()):
+    with connections["imis"].cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def pref(i, interest):
+    return Preference.objects.get(subscriber__imis_id=member_id(i), interest=interest)
+
+
+def test_it_imports_the_roster_and_the_values_of_the_interests_on_the_form(interests):
+    hidden = RemoteInterest.objects.create(table_name="UD_Topics", field_name="CE_Credits", visible=False)
+
+    run = roster_pull()
+
+    assert run.ok and run.kind == "pull" and run.finished_at is not None
+    assert Subscriber.objects.count() == 40 == run.counts["members_created"] == run.counts["members_seen"]
+    first = Subscriber.objects.get(imis_id=member_id(0))
+    assert first.email == "member0@example.org" and first.first_name and first.status == "A" and first.active
+    assert not Subscriber.objects.get(imis_id=member_id(12)).mailable  # no email
+    assert not Subscriber.objects.get(imis_id=member_id(28)).mailable  # EXCLUDE_MAIL
+    assert (
+        run.counts["mailable"] == Subscriber.objects.filter(active=True, exclude_mail=False).exclude(email="").count()
+    )
+    # Values as in iMIS, no history for a first import.
+    for i in (0, 1, 2, 3, 5, 8):
+        assert pref(i, interests["NEWSLETTER"]).value is imis_value(i)
+        assert pref(i, interests["NEWSLETTER"]).imis_value is imis_value(i)
+        assert pref(i, interests["Policy_Updates"]).value is imis_value(i, "Policy_Updates", "UD_Topics")
+    assert not PreferenceChange.objects.exists()
+    assert not Preference.objects.filter(interest=hidden).exists()
+    # No ud_EmailPrefs row (every 17th member): unknown in iMIS, unticked here; the UD_Topics value is there.
+    no_row = pref(16, interests["NEWSLETTER"])
+    assert (no_row.value, no_row.imis_value) == (False, None)
+    assert pref(16, interests["Policy_Updates"]).imis_value is not None
+
+
+def test_it_changes_nothing_on_a_second_pull_of_the_same_data(interests, django_assert_max_num_queries):
+    roster_pull()
+    before = list(Preference.objects.order_by("pk").values_list("pk", "value", "imis_value", "updated_at"))
+    run = roster_pull()
+    assert run.ok
+    assert (run.counts["members_created"], run.counts["members_updated"], run.counts["members_deactivated"]) == (
+        0,
+        0,
+        0,
+    )
+    assert run.counts.get("preferences_changed_in_imis", 0) == 0
+    assert list(Preference.objects.order_by("pk").values_list("pk", "value", "imis_value", "updated_at")) == before
+    assert not PreferenceChange.objects.exists()
+
+
+def test_it_lets_imis_win_when_no_local_change_is_pending(interests):
+    roster_pull()
+    newsletter = interests["NEWSLETTER"]
+    old = imis_value(0)
+    set_imis(0, not old)
+
+    run = roster_pull()
+
+    preference = pref(0, newsletter)
+    assert (preference.value, preference.imis_value) == (not old, not old)
+    (change,) = PreferenceChange.objects.all()
+    assert (change.source, change.state, change.old_value, change.new_value) == ("imis", "not_needed", old, not old)
+    assert change.subscriber.imis_id == member_id(0) and change.interest == newsletter
+    assert run.counts["preferences_changed_in_imis"] == 1
+    roster_pull()
+    assert PreferenceChange.objects.count() == 1  # seen once, recorded once
+
+
+def test_it_keeps_a_pending_local_change_and_records_why(interests):
+    roster_pull()
+    newsletter = interests["NEWSLETTER"]
+    subscriber = Subscriber.objects.get(imis_id=member_id(0))
+    old = imis_value(0)
+    # The member changes their mind twice (both changes wait for the push), and staff flip it in iMIS.
+    preferences_save(subscriber=subscriber, wanted={newsletter.pk: not old}, source="form")
+    preferences_save(subscriber=subscriber, wanted={newsletter.pk: old}, source="form")
+    set_imis(0, not old)
+
+    run = roster_pull()
+
+    preference = pref(0, newsletter)
+    assert preference.value is old  # the member's latest choice stands: it is on its way to iMIS
+    assert preference.imis_value is (not old)  # what iMIS holds now
+    assert PreferenceChange.objects.filter(source="form", state="pending").count() == 2
+    decision = PreferenceChange.objects.get(source="imis")
+    assert decision.state == "not_needed" and (decision.old_value, decision.new_value) == (old, not old)
+    assert "waiting to be written to iMIS" in decision.note and "form" in decision.note
+    assert run.counts["preferences_local_kept"] == 1
+    roster_pull()
+    assert PreferenceChange.objects.filter(source="imis").count() == 1
+
+
+def test_it_deactivates_members_gone_from_imis_and_reactivates_returning_ones(interests):
+    roster_pull()
+    saved = fetch(
+        "imis", f"SELECT * FROM {q('imis', 'Name')} WHERE {q('imis', 'ID')} IN (%s, %s)", [member_id(0), member_id(39)]
+    )
+    run_sql(
+        f"DELETE FROM {q('imis', 'Name')} WHERE {q('imis', 'ID')} IN (%s, %s, %s)",
+        [member_id(0), member_id(20), member_id(39)],
+    )
+
+    with override_settings(IMIS_CHUNK_SIZE=7):
+        run = roster_pull()
+
+    assert run.counts["members_deactivated"] == 3
+    gone = set(Subscriber.objects.filter(active=False).values_list("imis_id", flat=True))
+    assert gone == {member_id(0), member_id(20), member_id(39)}
+    assert Subscriber.objects.count() == 40  # never deleted
+    columns = [
+        c.name for c in connections["imis"].introspection.get_table_description(connections["imis"].cursor(), "Name")
+    ]
+    placeholders = ", ".join(["%s"] * len(columns))
+    for row in saved:
+        run_sql(
+            f"INSERT INTO {q('imis', 'Name')} ({', '.join(q('imis', c) for c in columns)}) VALUES ({placeholders})", row
+        )
+    run = roster_pull()
+    assert run.counts["members_reactivated"] == 2
+    assert set(Subscriber.objects.filter(active=False).values_list("imis_id", flat=True)) == {member_id(20)}
+
+
+def test_it_updates_changed_member_details(interests):
+    roster_pull()
+    run_sql(
+        f"UPDATE {q('imis', 'Name')} SET {q('imis', 'EMAIL')} = %s, {q('imis', 'EXCLUDE_MAIL')} = %s WHERE {q('imis', 'ID')} = %s",
+        ["new.address@example.org", True, member_id(3)],
+    )
+    run = roster_pull()
+    member = Subscriber.objects.get(imis_id=member_id(3))
+    assert member.email == "new.address@example.org" and member.exclude_mail and not member.mailable
+    assert run.counts["members_updated"] == 1
+
+
+def test_it_refuses_to_deactivate_everyone_when_imis_returns_no_members(interests):
+    roster_pull()
+    run_sql(f"DELETE FROM {q('imis', 'Name')}")
+    run = roster_pull()
+    assert not run.ok and "no members" in run.error
+    assert Subscriber.objects.filter(active=True).count() == 40
+
+
+def test_it_gives_the_same_result_whatever_the_chunk_size(interests):
+    with override_settings(IMIS_CHUNK_SIZE=3):
+        roster_pull()
+    small = sorted(Preference.objects.values_list("subscriber__imis_id", "interest_id", "value", "imis_value"))
+    Preference.objects.all().delete()
+    Subscriber.objects.all().delete()
+    roster_pull()
+    assert sorted(Preference.objects.values_list("subscriber__imis_id", "interest_id", "value", "imis_value")) == small
+
+
+def test_it_imports_with_flat_memory(interests):
+    """Peak memory depends on the chunk size, not on the size of the roster."""
+
+    def peak(members):
+        build_sandbox("imis", members=members)
+        Preference.objects.all().delete()
+        Subscriber.objects.all().delete()
+        tracemalloc.start()
+        try:
+            with override_settings(IMIS_CHUNK_SIZE=100):
+                assert roster_pull().counts["members_seen"] == members
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(300), peak(1500)
+    assert large < small * 1.5
+
+
+def test_it_records_a_failure_in_the_run(interests):
+    run_sql(f"DROP TABLE {q('imis', 'UD_Topics')}")
+    run = roster_pull()
+    assert not run.ok and "UD_Topics" in run.error
+    assert Subscriber.objects.count() == 40  # the rest of the pull went through
+    assert Preference.objects.filter(interest=interests["NEWSLETTER"]).count() == 40
+
+
+def test_it_runs_as_a_celery_task(interests):
+    run_id = pull_roster.delay().get()
+    run = SyncRun.objects.get(pk=run_id)
+    assert run.ok and run.counts["members_seen"] == 40
+
+
+def test_it_runs_as_a_command_with_a_summary(interests, capsys):
+    call_command("imis_pull", verbosity=0)
+    out = capsys.readouterr().out
+    assert "Pulled from iMIS" in out and "members_seen 40" in out
+    assert SyncRun.objects.filter(kind="pull", ok=True).count() == 1
