@@ -6,6 +6,9 @@ from django.core.management.base import BaseCommand
 
 from interests.models import RemoteInterest
 from interests.services.discovery import interests_discover
+from subscribers.selectors import mailable_subscribers
+from subscribers.services.roster import roster_pull
+from subscribers.tokens import one_click_url, preference_url
 
 ADMIN_USERNAME = "admin"
 # How the demo's interests read on the form the first time (staff change all of it in the admin).
@@ -33,10 +36,20 @@ class Command(BaseCommand):
             self.stderr.write(f"Discovery failed: {run.error}")
         if first_run:
             self._show_demo_interests()
+        pull = roster_pull()
+        if not pull.ok:
+            self.stderr.write(f"Roster pull failed: {pull.error}")
 
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS("Preference center demo"))
         self.stdout.write(f"  Admin:    {settings.SITE_URL}/admin/   user {ADMIN_USERNAME}   password {password}")
+        self.stdout.write("  Personal links (what a mailing would carry for these demo members):")
+        for subscriber in mailable_subscribers()[:links]:
+            self.stdout.write(f"    {subscriber.imis_id}  {subscriber.email}")
+            self.stdout.write(f"      form:      {preference_url(subscriber)}")
+            self.stdout.write(f"      one-click: {one_click_url(subscriber)}")
+        self.stdout.write("  Mail (lost-link requests) is printed on this console.")
+        self.stdout.write("")
 
     def _show_demo_interests(self):
         for position, ((table, field), (group, label)) in enumerate(DEMO_FORM.items(), start=1):
