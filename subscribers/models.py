@@ -15,6 +15,8 @@ class Subscriber(models.Model):
     is_company = models.BooleanField(default=False)
     exclude_mail = models.BooleanField(default=False)
     active = models.BooleanField(default=True, help_text="Still in the iMIS roster.")
+    # Set by every roster pull that sees the member: the ones a complete pull did not see are gone.
+    last_seen_in_imis_at = models.DateTimeField(null=True, blank=True, editable=False)
     token_version = models.PositiveIntegerField(default=1, help_text="Bumped to invalidate old links.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -233,3 +233,23 @@ def test_it_runs_as_a_command_with_a_summary(interests, capsys):
     out = capsys.readouterr().out
     assert "Pulled from iMIS" in out and "members_seen 40" in out
     assert SyncRun.objects.filter(kind="pull", ok=True).count() == 1
+
+
+@override_settings(IMIS_CHUNK_SIZE=3)
+def test_it_keeps_members_active_when_imis_sorts_ids_differently_from_us(interests):
+    # SQL Server usually compares case-insensitively ('a1' < 'B1'); our PostgreSQL compares bytes
+    # ('B1' < 'a1'). Whatever the two orders, nobody still in iMIS may be deactivated.
+    run_sql(f'ALTER TABLE {q("imis", "Name")} ALTER COLUMN {q("imis", "ID")} TYPE varchar(10) COLLATE "und-x-icu"')
+    run_sql(f"DELETE FROM {q('imis', 'Name')}")
+    ids = ["a1", "B1", "c1", "D1", "e1", "F1", "g1"]
+    for imis_id in ids:
+        run_sql(
+            f"INSERT INTO {q('imis', 'Name')} ({q('imis', 'ID')}, {q('imis', 'EMAIL')}) VALUES (%s, %s)",
+            [imis_id, f"{imis_id}@example.org"],
+        )
+
+    roster_pull()
+    run = roster_pull()
+
+    assert run.counts["members_deactivated"] == 0
+    assert sorted(Subscriber.objects.filter(active=True).values_list("imis_id", flat=True)) == sorted(ids)

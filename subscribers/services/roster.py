@@ -2,9 +2,10 @@
 
 Three passes, each streaming ID-keyed chunks from the gateway and writing one chunk per transaction:
 
-1. members (`Name`): new ones created, changed ones updated, returning ones reactivated; a member gone
-   from iMIS is deactivated (never deleted: their history stays). The roster arrives in ID order, so the
-   members gone are the local ones whose ID falls between two chunks' boundaries without being in them.
+1. members (`Name`): new ones created, changed ones updated, returning ones reactivated, each marked
+   seen by this pull; once the whole roster has streamed, active members the pull did not see are gone
+   from iMIS and deactivated (never deleted: their history stays). Marking, rather than comparing ID
+   ranges, holds whatever order iMIS's collation gives the IDs.
 2. checkbox values of the interests on the form, per UD table. The two-way rule: `imis_value` is the
    last value seen in or written to iMIS. Where iMIS now differs from it:
    - no local change pending (pending, sending or failed): iMIS wins, `value` follows, and a history row
@@ -104,7 +105,7 @@ def _member_values(member: imis.Member) -> dict:
 
 
 def _pull_members(using, now, counts, progress):
-    previous_last = None
+    seen_any = False
     for chunk in imis.iter_roster(using=using):
         ids = [member.imis_id for member in chunk]
         existing = {
@@ -116,7 +117,7 @@ def _pull_members(using, now, counts, progress):
             values = _member_values(member)
             subscriber = existing.get(member.imis_id)
             if subscriber is None:
-                new.append(Subscriber(imis_id=member.imis_id, active=True, **values))
+                new.append(Subscriber(imis_id=member.imis_id, active=True, last_seen_in_imis_at=now, **values))
                 continue
             if subscriber.active and all(getattr(subscriber, k) == v for k, v in values.items()):
                 continue
@@ -130,22 +131,18 @@ def _pull_members(using, now, counts, progress):
         with transaction.atomic():
             Subscriber.objects.bulk_create(new, batch_size=BATCH)
             Subscriber.objects.bulk_update(changed, [*MEMBER_FIELDS, "active", "updated_at"], batch_size=BATCH)
-            # Gone from iMIS: local members whose ID lies in this chunk's range but who are not in it.
-            gone = Subscriber.objects.filter(active=True, imis_id__lte=ids[-1]).exclude(imis_id__in=ids)
-            if previous_last is not None:
-                gone = gone.filter(imis_id__gt=previous_last)
-            counts["members_deactivated"] += gone.update(active=False, updated_at=now)
+            Subscriber.objects.filter(imis_id__in=ids).update(last_seen_in_imis_at=now)
         counts["members_seen"] += len(chunk)
         counts["members_created"] += len(new)
         counts["members_updated"] += len(changed)
-        previous_last = ids[-1]
+        seen_any = True
         if progress:
             progress("members", len(chunk))
-    if previous_last is None:
+    if not seen_any:
         raise PullRefused("iMIS returned no members: nothing was changed (is IMIS_DATABASE_URL right?)")
-    counts["members_deactivated"] += Subscriber.objects.filter(active=True, imis_id__gt=previous_last).update(
-        active=False, updated_at=now
-    )
+    # The whole roster streamed without error: whoever this pull did not see has left iMIS.
+    gone = Subscriber.objects.filter(active=True).exclude(last_seen_in_imis_at=now)
+    counts["members_deactivated"] += gone.update(active=False, updated_at=now)
 
 
 def _pull_values(using, table, interests, now, counts, progress):
