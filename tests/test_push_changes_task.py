@@ -143,12 +143,12 @@ def test_it_delivers_saves_made_while_redis_was_down_through_the_sweeper(workers
     workers("w1")
     broker.stop()
 
-    changes = [member_saves(subscriber(i), interest, True) for i in WITH_ROW[:20]]  # the saves succeed
+    changes = [member_saves(subscriber(i), interest, True) for i in WITH_ROW[:10]]  # the saves succeed
 
-    assert PreferenceChange.objects.filter(state="pending").count() == 20
+    assert PreferenceChange.objects.filter(state="pending").count() == 10
     broker.start()
     wait_until(lambda: _sent(tasks.sweep_changes), TIMEOUT, "beat's sweep message to go out")
-    wait_until(all_done(20), TIMEOUT, "the swept changes to arrive")
+    wait_until(all_done(10), TIMEOUT, "the swept changes to arrive")
     assert_every_change_in_imis_once(changes)
 
 
