@@ -17,7 +17,7 @@ def send_push(count=1):
         try:
             push_changes.delay()
         except Exception as exc:  # broker down: the sweeper will find the pending rows
-            logger.warning("push not enqueued (%s); the sweeper will pick the changes up", type(exc).__name__)
+            logger.warning("push not enqueued (%s: %s); the sweeper will pick the changes up", type(exc).__name__, exc)
             break
         sent += 1
     return sent

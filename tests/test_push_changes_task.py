@@ -6,6 +6,7 @@ import contextlib
 import pytest
 from django.db import connections
 from django.test import override_settings
+from kombu import pools
 
 from preference_center.celery import app
 from preference_center.imis.sandbox import build_sandbox
@@ -23,8 +24,7 @@ WITH_ROW = [i for i in range(700) if i % 17 != 16]
 
 
 def _reset_publisher():
-    if app._pool is not None:
-        app._pool.force_close_all()
+    pools.reset()  # kombu's process-wide pools, keyed by broker: new ones are made for the new broker
     app._pool = None
     app.amqp._producer_pool = None
 
