@@ -3,6 +3,7 @@
 
 from celery import shared_task
 
+from .outbox import send_push
 from .services import push
 
 
@@ -14,7 +15,7 @@ def push_changes(self):
     if result.retry_later and not self.request.is_eager:
         raise self.retry(countdown=result.retry_in)
     if result.more:
-        push_changes.delay()
+        send_push()  # the rest in a new message, so that other tasks get their turn
     return result.counts
 
 
