@@ -186,7 +186,7 @@ def test_it_marks_done_without_a_second_activity_row_a_change_imis_committed_bef
     change = member_saves(subscriber(6), interest, True)
     claim = push.changes_claim()
     # The worker wrote the batch, iMIS committed, and the worker died before recording it.
-    [outcome] = imis.write_changes([push._value_change(PreferenceChange.objects.get(id=change.id))])
+    [outcome] = imis.write_changes([push._value_change(c) for c in push._outgoing(claim)])
 
     assert push.changes_release_stale(now=timezone.now() + datetime.timedelta(hours=1)) == 1
     result = push.changes_push()

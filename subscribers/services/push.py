@@ -22,10 +22,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from interests.models import RemoteInterest
 from preference_center import imis
 
 from ..models import Preference, PreferenceChange, Subscriber, SyncRun
@@ -158,19 +160,57 @@ def changes_claim(*, limit: int | None = None, now=None) -> Claim:
     return Claim(now, claim_ids, superseded=len(superseded))
 
 
-def _description(change):
-    return f"Opted {'in' if change.new_value else 'out'}: {change.interest.display_label}"
+@dataclass(frozen=True)
+class Outgoing:
+    """A claimed change as the push needs it (plain values: no model instance per change)."""
+
+    id: int
+    uuid: str
+    subscriber_id: int
+    imis_id: str
+    interest: RemoteInterest
+    old_value: bool | None
+    new_value: bool
+    created_at: datetime.datetime
+    attempts: int
+
+    @property
+    def interest_id(self):
+        return self.interest.id
 
 
-def _value_change(change) -> imis.ValueChange:
+def _outgoing(claim) -> list[Outgoing]:
+    rows = list(
+        PreferenceChange.objects.filter(id__in=claim.change_ids, state=State.SENDING, claimed_at=claim.claimed_at)
+        .order_by("created_at", "id")
+        .values_list(
+            "id",
+            "uuid",
+            "subscriber_id",
+            "subscriber__imis_id",
+            "interest_id",
+            "old_value",
+            "new_value",
+            "created_at",
+            "attempts",
+        )
+    )
+    interests = RemoteInterest.objects.in_bulk({r[4] for r in rows})
+    return [
+        Outgoing(cid, str(uuid), sid, imis_id, interests[iid], old, new, created, attempts)
+        for cid, uuid, sid, imis_id, iid, old, new, created, attempts in rows
+    ]
+
+
+def _value_change(change: Outgoing) -> imis.ValueChange:
     return imis.ValueChange(
-        change_id=str(change.uuid),
-        imis_id=change.subscriber.imis_id,
+        change_id=change.uuid,
+        imis_id=change.imis_id,
         table_name=change.interest.table_name,
         field_name=change.interest.field_name,
         value=bool(change.new_value),
         product_code=change.interest.activity_product_code,
-        description=_description(change),
+        description=f"Opted {'in' if change.new_value else 'out'}: {change.interest.display_label}",
         transaction_date=change.created_at,
         old_value=change.old_value,
     )
@@ -186,11 +226,7 @@ def changes_push_claimed(*, claim: Claim, using=None) -> PushResult:
     result = PushResult(claimed=len(claim.change_ids), not_needed=claim.superseded)
     if not claim.change_ids:
         return result
-    changes = list(
-        PreferenceChange.objects.filter(id__in=claim.change_ids, state=State.SENDING, claimed_at=claim.claimed_at)
-        .select_related("subscriber", "interest")
-        .order_by("created_at", "id")
-    )
+    changes = _outgoing(claim)
     # A field name iMIS could never accept fails on its own instead of taking the batch down with it.
     invalid = [
         c
@@ -253,9 +289,16 @@ def _mark_failed(claim, changes, error, result):
     result.errors.append(error)
 
 
+def _by_id(values: dict, output_field):
+    """CASE id WHEN ... THEN ... END: one value per row in a single UPDATE. Written out because Django's
+    Case(When(...)) costs more to build than the batch costs to write; only placeholders are added."""
+    sql = "CASE id " + " ".join(["WHEN %s THEN %s"] * len(values)) + " END"  # noqa: S608
+    return RawSQL(sql, [x for pair in values.items() for x in pair], output_field=output_field)
+
+
 def _mark_outcomes(claim, changes, outcomes, result):
     now = timezone.now()
-    by_uuid = {str(c.uuid): c for c in changes}
+    by_uuid = {c.uuid: c for c in changes}
     written, missing = [], []
     for outcome in outcomes:
         change = by_uuid[outcome.change_id]
@@ -267,7 +310,7 @@ def _mark_outcomes(claim, changes, outcomes, result):
                 synced_at=now,
                 next_attempt_at=None,
                 last_error="",
-                activity_seqn=Case(*[When(id=c.id, then=Value(o.seqn)) for c, o in written]),
+                activity_seqn=_by_id({c.id: o.seqn for c, o in written}, models.IntegerField()),
             )
             # What iMIS now holds, as far as we know.
             groups = defaultdict(list)
@@ -281,7 +324,7 @@ def _mark_outcomes(claim, changes, outcomes, result):
             for change, _outcome in missing:
                 table = change.interest.table_name
                 error = (
-                    f"iMIS has no {table} row for member {change.subscriber.imis_id}: add it in iMIS, then retry "
+                    f"iMIS has no {table} row for member {change.imis_id}: add it in iMIS, then retry "
                     f"(or set IMIS_CREATE_MISSING_UD_ROWS)"
                 )
                 result.failed += _mine(claim, [change]).update(
