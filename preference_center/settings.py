@@ -176,6 +176,21 @@ ASSOCIATION_NAME = env.str("ASSOCIATION_NAME", default="")
 # A roster pull holds a lock this long at most (a crashed pull frees it after this).
 IMIS_PULL_LOCK_SECONDS = env.int("IMIS_PULL_LOCK_SECONDS", default=3600)
 
+# --- The push (subscribers/services/push.py) -----------------------------------------------------------
+# Changes per iMIS transaction.
+PUSH_BATCH_SIZE = env.int("PUSH_BATCH_SIZE", default=500)
+# Batches one push task runs before handing over to a new message (other tasks get their turn).
+PUSH_MAX_BATCHES_PER_RUN = env.int("PUSH_MAX_BATCHES_PER_RUN", default=20)
+# iMIS unreachable: retry after BASE x 2^(attempts - 1) seconds, at most MAX (keep MAX well below
+# CELERY_VISIBILITY_TIMEOUT: Redis holds the retry message unacknowledged until then).
+PUSH_RETRY_BASE_DELAY = env.float("PUSH_RETRY_BASE_DELAY", default=10.0)
+PUSH_RETRY_MAX_DELAY = env.float("PUSH_RETRY_MAX_DELAY", default=600.0)
+# A change claimed ("sending") for longer than this lost its worker: the sweeper puts it back to pending.
+# Keep it longer than the longest iMIS batch can take (IMIS_QUERY_TIMEOUT x a few statements).
+PUSH_CLAIM_TIMEOUT = env.int("PUSH_CLAIM_TIMEOUT", default=900)
+# Push messages the sweeper sends at most per run when changes are due (workers share a backlog).
+PUSH_SWEEP_MESSAGES = env.int("PUSH_SWEEP_MESSAGES", default=4)
+
 # --- Security --------------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)

@@ -1,14 +1,31 @@
+"""Celery tasks: thin, they call services. Run by `celery worker`; the schedules live in django-celery-beat
+(data migration preference_center 0001: discovery hourly, pull every 10 minutes, sweep every minute)."""
+
 from celery import shared_task
 
+from .outbox import send_push
+from .services import push, roster
 
-@shared_task(ignore_result=True)
-def push_changes():
-    """Push pending changes to iMIS (the sync engine fills this in)."""
+
+@shared_task(bind=True, ignore_result=True, max_retries=None)
+def push_changes(self):
+    """Push due pending changes to iMIS. iMIS unreachable: the changes stay pending with a backoff and this
+    task comes back when the first of them is due."""
+    result = push.changes_push()
+    if result.retry_later and not self.request.is_eager:
+        raise self.retry(countdown=result.retry_in)
+    if result.more:
+        send_push()  # the rest in a new message, so that other tasks get their turn
+    return result.counts
 
 
 @shared_task(ignore_result=True)
 def pull_roster():
     """Pull members and their checkbox values from iMIS (scheduled on beat). Returns the SyncRun id."""
-    from .services.roster import roster_pull
+    return roster.roster_pull().pk
 
-    return roster_pull().pk
+
+@shared_task(ignore_result=True)
+def sweep_changes():
+    """Safety net on beat: release changes of dead workers, re-send lost push messages."""
+    return push.changes_sweep()

@@ -42,3 +42,18 @@ SITE_URL = "https://prefs.example.org"
 # Static files straight from the finders: no collectstatic before the tests.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+
+# A Celery worker started by a test (tests/workers.py) works on the test databases themselves, takes its
+# messages from the broker the test gives it, and may reach iMIS through the test's TCP proxy.
+if os.environ.get("PC_TEST_WORKER"):
+    for _config in DATABASES.values():
+        _config["NAME"] = _config["TEST"]["NAME"]
+    # A backend whose worker was killed notices at once instead of finishing its statement.
+    DATABASES["default"]["OPTIONS"] = {"options": "-c client_connection_check_interval=200"}
+    if os.environ.get("PC_TEST_IMIS_PORT"):
+        DATABASES["imis"]["HOST"] = "127.0.0.1"
+        DATABASES["imis"]["PORT"] = os.environ["PC_TEST_IMIS_PORT"]
+        DATABASES["imis"]["OPTIONS"] = {"connect_timeout": 3}
+    CELERY_TASK_ALWAYS_EAGER = False
+    CELERY_BROKER_URL = os.environ["PC_TEST_BROKER_URL"]

@@ -1,1 +1,131 @@
-"""Admin of the sync: the changes list (outbox and history), sync runs, the dashboard."""
+"""Admin of the sync: the changes list (outbox and history, read-only), sync runs, the dashboard."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.html import format_html
+from django.utils.text import Truncator
+
+from ..models import PreferenceChange, SyncRun
+from ..services import push
+from ..sync import sync_overview_get
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History is append-only: staff look, never add, edit or delete."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PreferenceChange)
+class PreferenceChangeAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "member",
+        "interest",
+        "change",
+        "source",
+        "state",
+        "attempts",
+        "activity_seqn",
+        "next_attempt_at",
+        "error",
+    )
+    list_filter = ("state", "source", "interest")
+    search_fields = ("=subscriber__imis_id", "subscriber__email")
+    search_help_text = "iMIS ID (exact) or email"
+    list_select_related = ("subscriber", "interest")
+    date_hierarchy = "created_at"
+    actions = ["retry"]
+    change_list_template = "admin/subscribers/preferencechange/change_list.html"
+    fields = (
+        "uuid",
+        "subscriber",
+        "interest",
+        "old_value",
+        "new_value",
+        "source",
+        "created_at",
+        "label_shown",
+        "note",
+        "user_agent",
+        "ip_address",
+        "state",
+        "attempts",
+        "last_error",
+        "claimed_at",
+        "next_attempt_at",
+        "synced_at",
+        "activity_seqn",
+    )
+
+    @admin.display(description="member", ordering="subscriber__imis_id")
+    def member(self, obj):
+        return obj.subscriber.imis_id
+
+    @admin.display(description="change")
+    def change(self, obj):
+        def show(value):
+            return "?" if value is None else ("on" if value else "off")
+
+        return f"{show(obj.old_value)} → {show(obj.new_value)}"
+
+    @admin.display(description="last error")
+    def error(self, obj):
+        return Truncator(obj.last_error).chars(80)
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("subscribers.change_preferencechange")
+
+    @admin.action(description="Retry the selected failed changes (after fixing iMIS)", permissions=["retry"])
+    def retry(self, request, queryset):
+        selected = queryset.count()
+        retried = push.changes_retry(change_ids=list(queryset.values_list("id", flat=True)))
+        if retried:
+            self.message_user(request, f"{retried} failed changes are pending again and being pushed.")
+        if selected > retried:
+            self.message_user(
+                request, f"{selected - retried} selected changes had not failed: left alone.", messages.WARNING
+            )
+
+    def get_urls(self):
+        dashboard = path(
+            "dashboard/",
+            self.admin_site.admin_view(self.dashboard_view),
+            name="subscribers_sync_dashboard",
+        )
+        return [dashboard, *super().get_urls()]
+
+    def dashboard_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Sync dashboard",
+            "opts": self.model._meta,
+            "overview": sync_overview_get(),
+        }
+        return TemplateResponse(request, "admin/subscribers/sync_dashboard.html", context)
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "started_at", "duration", "ok", "summary", "short_error")
+    list_filter = ("kind", "ok")
+    date_hierarchy = "started_at"
+
+    @admin.display(description="counts")
+    def summary(self, obj):
+        return ", ".join(f"{k} {v}" for k, v in obj.counts.items())
+
+    @admin.display(description="error")
+    def short_error(self, obj):
+        return format_html("<span title='{}'>{}</span>", obj.error, Truncator(obj.error).chars(80))

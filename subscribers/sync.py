@@ -1,0 +1,62 @@
+"""Selectors of the sync: what the dashboard shows (reads only)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Min
+from django.utils import timezone
+
+from interests.models import RemoteInterest
+from preference_center import imis
+
+from .models import PreferenceChange, SyncRun
+
+State = PreferenceChange.State
+
+
+@dataclass
+class SyncOverview:
+    counts: dict[str, int]
+    oldest_pending_at: datetime.datetime | None
+    oldest_pending_age: datetime.timedelta | None
+    next_retry_at: datetime.datetime | None
+    last_runs: list[tuple[str, SyncRun | None]]
+    health: imis.Health | None = None
+    failing_reasons: list[tuple[str, int]] = field(default_factory=list)
+
+
+def sync_overview_get(*, now=None, check_imis=True) -> SyncOverview:
+    """Changes per state, how long the oldest pending change has waited, the last run of each kind (with
+    its duration), the most frequent reasons of failed changes, and iMIS health."""
+    now = now or timezone.now()
+    counts = {state: 0 for state in State.values}
+    counts.update(dict(PreferenceChange.objects.order_by().values_list("state").annotate(n=Count("id"))))
+    waiting = PreferenceChange.objects.filter(state__in=[State.PENDING, State.SENDING]).aggregate(
+        oldest=Min("created_at")
+    )["oldest"]
+    next_retry = PreferenceChange.objects.filter(state=State.PENDING, next_attempt_at__gt=now).aggregate(
+        at=Min("next_attempt_at")
+    )["at"]
+    last_runs = [(label, SyncRun.objects.filter(kind=kind).first()) for kind, label in SyncRun.Kind.choices]
+    reasons = list(
+        PreferenceChange.objects.filter(state=State.FAILED)
+        .order_by()
+        .values_list("last_error")
+        .annotate(n=Count("id"))
+        .order_by("-n")[:5]
+    )
+    health = None
+    if check_imis:
+        tables = RemoteInterest.objects.filter(visible=True).values_list("table_name", flat=True).distinct()
+        health = imis.health_check(ud_tables=list(tables))
+    return SyncOverview(
+        counts=counts,
+        oldest_pending_at=waiting,
+        oldest_pending_age=(now - waiting) if waiting else None,
+        next_retry_at=next_retry,
+        last_runs=last_runs,
+        health=health,
+        failing_reasons=reasons,
+    )

@@ -1,0 +1,209 @@
+"""The push with real Celery workers (subprocesses) on a private redis-server and the PostgreSQL iMIS
+replica: a save reaches iMIS, and nothing is lost or written twice while iMIS, Redis or a worker fails."""
+
+import contextlib
+
+import pytest
+from django.db import connections
+from django.test import override_settings
+from kombu import pools
+
+from preference_center.celery import app
+from preference_center.imis.sandbox import build_sandbox
+from subscribers import tasks
+from subscribers.models import PreferenceChange
+from tests.conftest import fetch, q
+from tests.sync_helpers import activities, member_saves, newsletter, subscriber, ud_value
+from tests.workers import RedisServer, TcpProxy, Worker, wait_until
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(databases=["default", "imis"], transaction=True)]
+
+TIMEOUT = 90  # seconds, for any one wait on the workers
+# Members the sandbox gave a ud_EmailPrefs row (every 17th has none).
+WITH_ROW = [i for i in range(700) if i % 17 != 16]
+
+
+def _reset_publisher():
+    pools.reset()  # kombu's process-wide pools, keyed by broker: new ones are made for the new broker
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def redis_server():
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def broker(redis_server):
+    """This process publishes to the private Redis, as the web process and beat would."""
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
+    app.conf.update(broker_url=redis_server.url, task_always_eager=False)
+    _reset_publisher()
+    yield redis_server
+    app.conf.update(saved)
+    _reset_publisher()
+
+
+@pytest.fixture
+def imis_proxy(db):
+    imis = connections["imis"].settings_dict
+    proxy = TcpProxy(imis["HOST"] or "127.0.0.1", imis["PORT"] or 5432)
+    proxy.open()
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def interest(db):
+    build_sandbox("imis", members=700)
+    return newsletter()
+
+
+@pytest.fixture
+def workers(broker, imis_proxy, interest):
+    """Start workers with `start(name, **env)`; all stopped (before the databases are flushed) at the end."""
+    started = []
+
+    def start(name, **env):
+        worker = Worker(name, broker.url, {"PC_TEST_IMIS_PORT": imis_proxy.port, **env})
+        worker.start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+    connections.close_all()
+
+
+def all_done(n):
+    return lambda: PreferenceChange.objects.filter(state="done").count() == n
+
+
+def assert_every_change_in_imis_once(changes):
+    rows = activities()
+    assert len(rows) == len(changes)
+    assert sorted(r[5] for r in rows) == sorted(str(c.uuid) for c in changes), "a change is missing or twice"
+    seqn_of = {r[5]: r[0] for r in rows}
+    for change in PreferenceChange.objects.filter(id__in=[c.id for c in changes]):
+        assert change.state == "done" and change.activity_seqn == seqn_of[str(change.uuid)]
+    for change in changes:
+        assert ud_value(change.subscriber.imis_id) is change.new_value
+
+
+def test_it_carries_a_members_save_into_imis(workers, interest):
+    workers("w1")
+    member = subscriber(3)
+
+    change = member_saves(member, interest, not ud_value(member.imis_id))
+
+    wait_until(all_done(1), TIMEOUT, "the change to be pushed")
+    change.refresh_from_db()
+    [(seqn, imis_id, activity_type, product_code, description, source_code, _when)] = activities()
+    assert (seqn, imis_id, activity_type, product_code, source_code) == (
+        change.activity_seqn,
+        member.imis_id,
+        "iOptout",
+        "NEWSLETTER",
+        str(change.uuid),
+    )
+    assert description == f"Opted {'in' if change.new_value else 'out'}: Monthly newsletter"
+    assert ud_value(member.imis_id) is change.new_value
+    counter = fetch(
+        "imis",
+        f"SELECT {q('imis', 'LAST_VALUE')} FROM {q('imis', 'Counter')} WHERE {q('imis', 'COUNTER_NAME')} = 'Activity'",
+    )
+    assert counter == [(seqn,)]
+
+
+def test_it_delivers_every_save_made_while_imis_was_down_once_it_returns(workers, interest, imis_proxy):
+    workers("w1", PUSH_RETRY_BASE_DELAY=0.5, PUSH_RETRY_MAX_DELAY=2)
+    imis_proxy.close()
+
+    changes = [member_saves(subscriber(i), interest, i % 3 != 0) for i in WITH_ROW[:500]]
+
+    wait_until(
+        lambda: PreferenceChange.objects.filter(
+            state="pending", attempts__gte=1, last_error__startswith="iMIS unavailable"
+        ).exists(),
+        TIMEOUT,
+        "the worker to find iMIS down",
+    )
+    assert PreferenceChange.objects.filter(state="done").count() == 0
+    imis_proxy.open()
+    wait_until(all_done(500), TIMEOUT, "all 500 changes to arrive")
+    assert_every_change_in_imis_once(changes)
+
+
+def test_it_delivers_saves_made_while_redis_was_down_through_the_sweeper(workers, interest, broker):
+    workers("w1")
+    broker.stop()
+
+    changes = [member_saves(subscriber(i), interest, True) for i in WITH_ROW[:10]]  # the saves succeed
+
+    assert PreferenceChange.objects.filter(state="pending").count() == 10
+    broker.start()
+    wait_until(lambda: _sent(tasks.sweep_changes), TIMEOUT, "beat's sweep message to go out")
+    wait_until(all_done(10), TIMEOUT, "the swept changes to arrive")
+    assert_every_change_in_imis_once(changes)
+
+
+def _sent(task):
+    with contextlib.suppress(Exception):
+        task.delay()
+        return True
+    return False
+
+
+FAULT = """
+CREATE SEQUENCE pc_fault;
+CREATE FUNCTION pc_slow_first_mark() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF nextval('pc_fault') = 1 THEN PERFORM pg_sleep(60); END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER pc_slow_first_mark BEFORE UPDATE ON subscribers_preferencechange
+    FOR EACH ROW WHEN (NEW.state = 'done') EXECUTE FUNCTION pc_slow_first_mark();
+"""
+
+
+@pytest.fixture
+def slow_first_mark():
+    """Our database stalls the first time a worker records changes as done: the moment after iMIS
+    committed a batch and before we know it, where a crash hurts most."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute(FAULT)
+    yield
+    with connections["default"].cursor() as cursor:
+        cursor.execute("DROP TRIGGER pc_slow_first_mark ON subscribers_preferencechange")
+        cursor.execute("DROP FUNCTION pc_slow_first_mark(); DROP SEQUENCE pc_fault")
+
+
+def test_it_loses_and_duplicates_nothing_when_a_worker_is_killed_mid_batch(workers, interest, slow_first_mark):
+    changes = [member_saves(subscriber(i), interest, i % 2 == 0) for i in WITH_ROW[:200]]
+    first = workers("doomed", PUSH_BATCH_SIZE=20)
+
+    wait_until(lambda: len(activities()) == 20, TIMEOUT, "iMIS to commit the first batch")
+    assert PreferenceChange.objects.filter(state="sending").count() == 20  # committed in iMIS, not known here
+    first.kill()
+
+    workers("survivor", PUSH_BATCH_SIZE=20)
+    with override_settings(PUSH_CLAIM_TIMEOUT=0):  # beat's sweep, once the claim timeout has passed
+        tasks.sweep_changes.apply()
+    wait_until(all_done(200), TIMEOUT, "every change to arrive after the crash")
+    assert_every_change_in_imis_once(changes)
+
+
+def test_two_workers_never_push_a_change_twice(workers, interest):
+    workers("w1", PUSH_BATCH_SIZE=10)
+    workers("w2", PUSH_BATCH_SIZE=10)
+
+    changes = [member_saves(subscriber(i), interest, i % 2 == 1) for i in WITH_ROW[:300]]
+    wait_until(all_done(300), TIMEOUT, "all 300 changes to arrive")
+
+    assert_every_change_in_imis_once(changes)
+    assert set(PreferenceChange.objects.values_list("attempts", flat=True)) == {1}  # each claimed exactly once
