@@ -156,12 +156,10 @@ def discover_checkbox_fields(using=None) -> Discovery:
 # --- reading members and values -----------------------------------------------------------------------
 
 
-def iter_roster(using=None, chunk_size=None) -> Iterator[list[Member]]:
-    """Every Name row in ID order, as lists of at most `chunk_size` members (keyset pagination: one short
-    query per chunk, memory bounded by the chunk)."""
-    chunk_size = chunk_size or settings.IMIS_CHUNK_SIZE
+def _keyset_chunks(using, sql, chunk_size):
+    """Run `sql` (ordered by ID, `WHERE ID > %s`, at most chunk_size rows) from the start, then after the
+    last ID of each chunk: one short query per chunk, no server-side cursor held between them."""
     connection = _connection(using)
-    sql = Statements(connection).roster_chunk(chunk_size)
     after = ""
     while True:
         with _unavailable_on_connection_errors(), connection.cursor() as cursor:
@@ -169,6 +167,17 @@ def iter_roster(using=None, chunk_size=None) -> Iterator[list[Member]]:
             rows = cursor.fetchall()
         if not rows:
             return
+        yield rows
+        if len(rows) < chunk_size:
+            return
+        after = rows[-1][0]
+
+
+def iter_roster(using=None, chunk_size=None) -> Iterator[list[Member]]:
+    """Every Name row in ID order, as lists of at most `chunk_size` members (memory bounded by the chunk)."""
+    chunk_size = chunk_size or settings.IMIS_CHUNK_SIZE
+    sql = Statements(_connection(using)).roster_chunk(chunk_size)
+    for rows in _keyset_chunks(using, sql, chunk_size):
         yield [
             Member(
                 imis_id=_text(r[0]),
@@ -182,28 +191,15 @@ def iter_roster(using=None, chunk_size=None) -> Iterator[list[Member]]:
             )
             for r in rows
         ]
-        if len(rows) < chunk_size:
-            return
-        after = rows[-1][0]
 
 
 def iter_checkbox_values(table, fields, using=None, chunk_size=None) -> Iterator[list[UdRow]]:
     """The values of `fields` in UD table `table` for every member who has a row, in ID-keyed chunks."""
     chunk_size = chunk_size or settings.IMIS_CHUNK_SIZE
     fields = list(fields)
-    connection = _connection(using)
-    sql = Statements(connection).ud_values_chunk(table, fields, chunk_size)
-    after = ""
-    while True:
-        with _unavailable_on_connection_errors(), connection.cursor() as cursor:
-            cursor.execute(sql, [after])
-            rows = cursor.fetchall()
-        if not rows:
-            return
+    sql = Statements(_connection(using)).ud_values_chunk(table, fields, chunk_size)
+    for rows in _keyset_chunks(using, sql, chunk_size):
         yield [UdRow(_text(r[0]), {f: _as_bool(v) for f, v in zip(fields, r[1:], strict=True)}) for r in rows]
-        if len(rows) < chunk_size:
-            return
-        after = rows[-1][0]
 
 
 # --- writing --------------------------------------------------------------------------------------------
