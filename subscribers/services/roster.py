@@ -211,37 +211,16 @@ def _apply_imis_values(new_values: dict[int, bool], by_field, now, counts):
         local = pending.get((preference.subscriber_id, preference.interest_id))
         if local is not None:
             source, created_at = local
-            history.append(
-                PreferenceChange(
-                    subscriber_id=preference.subscriber_id,
-                    interest_id=preference.interest_id,
-                    old_value=preference.imis_value,
-                    new_value=value,
-                    source=PreferenceChange.Source.IMIS,
-                    state=PreferenceChange.State.NOT_NEEDED,
-                    label_shown=labels[preference.interest_id],
-                    note=(
-                        f"iMIS now holds {_on_off(value)}; not applied: the member's change "
-                        f"({source}, {created_at:%Y-%m-%d %H:%M} UTC) to {_on_off(preference.value)} is "
-                        "waiting to be written to iMIS and wins"
-                    )[:255],
-                )
+            note = (
+                f"iMIS now holds {_on_off(value)}; not applied: the member's change "
+                f"({source}, {created_at:%Y-%m-%d %H:%M} UTC) to {_on_off(preference.value)} is "
+                "waiting to be written to iMIS and wins"
             )
+            history.append(_imis_history(preference, preference.imis_value, value, labels, note))
             counts["preferences_local_kept"] += 1
         else:
             if preference.value != value:
-                history.append(
-                    PreferenceChange(
-                        subscriber_id=preference.subscriber_id,
-                        interest_id=preference.interest_id,
-                        old_value=preference.value,
-                        new_value=value,
-                        source=PreferenceChange.Source.IMIS,
-                        state=PreferenceChange.State.NOT_NEEDED,
-                        label_shown=labels[preference.interest_id],
-                        note="changed in iMIS",
-                    )
-                )
+                history.append(_imis_history(preference, preference.value, value, labels, "changed in iMIS"))
                 counts["preferences_changed_in_imis"] += 1
             preference.value = value
         preference.imis_value = value
@@ -249,6 +228,20 @@ def _apply_imis_values(new_values: dict[int, bool], by_field, now, counts):
         updates.append(preference)
     Preference.objects.bulk_update(updates, ["value", "imis_value", "updated_at"], batch_size=BATCH)
     PreferenceChange.objects.bulk_create(history, batch_size=BATCH)
+
+
+def _imis_history(preference, old_value, new_value, labels, note):
+    """A history row for what the pull saw in iMIS: nothing to push (state not_needed)."""
+    return PreferenceChange(
+        subscriber_id=preference.subscriber_id,
+        interest_id=preference.interest_id,
+        old_value=old_value,
+        new_value=new_value,
+        source=PreferenceChange.Source.IMIS,
+        state=PreferenceChange.State.NOT_NEEDED,
+        label_shown=labels[preference.interest_id],
+        note=note[:255],
+    )
 
 
 def _on_off(value):
