@@ -8,5 +8,6 @@ worker_class = "sync"
 timeout = 30
 keepalive = 5
 accesslog = "-"
-# Paths only: personal links carry signed ids, never personal data; no query strings, no user agents.
+# Paths only, with personal-link tokens redacted (RedactingLogger); no query strings, no user agents.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+logger_class = "preference_center.gunicorn_logging.RedactingLogger"
