@@ -12,19 +12,20 @@ SUFFIX = os.environ.get("PC_TEST_DB_SUFFIX", "")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
 
-def _postgres(name):
+def _postgres(name, **test):
     config = env.db_url_config(POSTGRES_URL)
-    config["TEST"] = {"NAME": f"{name}{SUFFIX}"}
+    config["TEST"] = {"NAME": f"{name}{SUFFIX}", **test}
     return config
 
 
 DATABASES = {
     "default": _postgres("test_pc"),
-    "imis": _postgres("test_pc_imis"),
+    # iMIS replicas: created empty by the test runner, never migrated, filled by the sandbox fixtures.
+    "imis": _postgres("test_pc_imis", MIGRATE=False),
     "imis_sqlite": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(VAR_DIR / f"test_imis{SUFFIX}.sqlite3"),
-        "TEST": {"NAME": str(VAR_DIR / f"test_imis{SUFFIX}.sqlite3")},
+        "TEST": {"NAME": str(VAR_DIR / f"test_imis{SUFFIX}.sqlite3"), "MIGRATE": False},
     },
 }
 
