@@ -29,8 +29,11 @@ def _first_message(data, path=""):
     """The first validation message, prefixed with where it is: "preferences[0].interest_id: ..."."""
     if isinstance(data, dict):
         for key, value in data.items():
-            where = key if key == "non_field_errors" else (f"{path}.{key}" if path else str(key))
-            found = _first_message(value, "" if key == "non_field_errors" else where)
+            if isinstance(key, int):
+                where = f"{path}[{key}]"
+            else:
+                where = path if key == "non_field_errors" else (f"{path}.{key}" if path else str(key))
+            found = _first_message(value, where)
             if found:
                 return found
     elif isinstance(data, list):

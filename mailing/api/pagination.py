@@ -8,10 +8,6 @@ class MemberCursorPagination(CursorPagination):
     ordering = "imis_id"
     page_size_query_param = "page_size"
 
-    @property
-    def page_size(self):
-        return settings.MAILING_API_PAGE_SIZE
-
-    @property
-    def max_page_size(self):
-        return settings.MAILING_API_MAX_PAGE_SIZE
+    def __init__(self):
+        self.page_size = settings.MAILING_API_PAGE_SIZE
+        self.max_page_size = settings.MAILING_API_MAX_PAGE_SIZE

@@ -46,7 +46,7 @@ class CombinationSerializer(serializers.Serializer):
     any_of = serializers.ListField(child=serializers.IntegerField())
     all_of = serializers.ListField(child=serializers.IntegerField())
     none_of = serializers.ListField(child=serializers.IntegerField())
-    description = serializers.CharField(source="describe")
+    description = serializers.CharField()
     size = serializers.IntegerField()
 
 

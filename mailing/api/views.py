@@ -53,7 +53,7 @@ def _group_or_error(**ids):
     try:
         return selectors.target_group_build(**ids)
     except selectors.InvalidTargetGroup as exc:
-        raise ValidationError({"detail": [str(exc)]}) from None
+        raise ValidationError(str(exc)) from None
 
 
 def _single_group(pk):
@@ -157,8 +157,14 @@ class CombinationDetail(MailingApiMixin, APIView):
     def get(self, request):
         group = _combination(request)
         size = selectors.target_group_members(group=group).aggregate(n=Count("pk"))["n"]
-        data = s.CombinationSerializer(group).data | {"size": size}
-        return Response(data)
+        data = {
+            "any_of": group.any_of,
+            "all_of": group.all_of,
+            "none_of": group.none_of,
+            "description": group.describe(),
+            "size": size,
+        }
+        return Response(s.CombinationSerializer(data).data)
 
 
 class CombinationMembers(_MembersView):
