@@ -1,5 +1,5 @@
 from django.urls import path, re_path, register_converter
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
 from .converters import IdConverter, ImisIdConverter
@@ -11,7 +11,6 @@ register_converter(ImisIdConverter, "imis_id")
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
     path("v1/interests/", views.InterestList.as_view(), name="api_interests"),
     path("v1/target-groups/", views.TargetGroupList.as_view(), name="api_target_groups"),
     path("v1/target-groups/combined/", views.CombinationDetail.as_view(), name="api_combination"),
