@@ -37,9 +37,11 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "preference_center",
     "interests",
     "subscribers",
+    "mailing",
 ]
 
 MIDDLEWARE = [
@@ -246,8 +248,31 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Preference Center for iMIS",
+    "DESCRIPTION": "The interface for the mailing system: interests, target groups and their members with "
+    "personal links, a member's preferences. Authenticate with `Authorization: Bearer <API key>` "
+    "(keys are created in the admin).",
     "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --- Mailing system: REST API, webhook --------------------------------------------------------------
+# Requests per API key (DRF rate syntax: N/second, minute, hour or day).
+MAILING_API_RATE_LIMIT = env.str("MAILING_API_RATE_LIMIT", default="600/minute")
+# Members per page of a target group (the client may ask for fewer or up to MAILING_API_MAX_PAGE_SIZE).
+MAILING_API_PAGE_SIZE = env.int("MAILING_API_PAGE_SIZE", default=500)
+MAILING_API_MAX_PAGE_SIZE = env.int("MAILING_API_MAX_PAGE_SIZE", default=1000)
+# Optional webhook: a signed JSON event POSTed for each change of a member's preferences.
+MAILING_WEBHOOK_URL = env.str("MAILING_WEBHOOK_URL", default="")
+MAILING_WEBHOOK_SECRET = env.str("MAILING_WEBHOOK_SECRET", default="")
+MAILING_WEBHOOK_TIMEOUT = env.float("MAILING_WEBHOOK_TIMEOUT", default=10.0)
+MAILING_WEBHOOK_MAX_ATTEMPTS = env.int("MAILING_WEBHOOK_MAX_ATTEMPTS", default=10)
+# Which changes send events (sources: form, one_click, admin, api, imis), and how far back the sweep looks
+# (also: how much recent history is sent when the webhook is first configured).
+MAILING_WEBHOOK_SOURCES = env.list("MAILING_WEBHOOK_SOURCES", default=["form", "one_click", "admin", "api", "imis"])
+MAILING_WEBHOOK_LOOKBACK_HOURS = env.int("MAILING_WEBHOOK_LOOKBACK_HOURS", default=24)
 
 # No personal data in logs: request logging carries paths, and personal links carry only signed ids.
 LOGGING = {
