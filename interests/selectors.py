@@ -4,24 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from subscribers.models import Preference, Subscriber, SyncRun
+from subscribers.models import Preference, Subscriber, SyncRun, mailable_q
 
 from .models import RemoteInterest, SkippedImisField
 
 
-def mailable_subscribers_q(prefix: str = "") -> Q:
-    """Subscribers who may be mailed and counted in target groups (same rule as Subscriber.mailable)."""
-    return Q(**{f"{prefix}active": True, f"{prefix}exclude_mail": False}) & ~Q(**{f"{prefix}email": ""})
-
-
 def interest_target_group(*, interest: RemoteInterest) -> QuerySet[Subscriber]:
     """The members a mailing to this interest reaches: mailable, with the interest on."""
-    return Subscriber.objects.filter(
-        mailable_subscribers_q(), preferences__interest=interest, preferences__value=True
-    ).distinct()
+    return Subscriber.objects.filter(mailable_q(), preferences__interest=interest, preferences__value=True).distinct()
 
 
 def interests_with_audience(queryset: QuerySet[RemoteInterest] | None = None) -> QuerySet[RemoteInterest]:
@@ -31,7 +24,7 @@ def interests_with_audience(queryset: QuerySet[RemoteInterest] | None = None) ->
     whatever its length; it walks the (interest, value) index of Preference."""
     queryset = RemoteInterest.objects.all() if queryset is None else queryset
     counts = (
-        Preference.objects.filter(mailable_subscribers_q("subscriber__"), interest=OuterRef("pk"), value=True)
+        Preference.objects.filter(mailable_q("subscriber__"), interest=OuterRef("pk"), value=True)
         .order_by()
         .values("interest")
         .annotate(n=Count("pk"))

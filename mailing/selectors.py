@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from interests.models import RemoteInterest
 from subscribers import tokens
-from subscribers.models import Preference, PreferenceChange, Subscriber
+from subscribers.models import Preference, PreferenceChange, Subscriber, mailable_q
 
 EXPORT_CHUNK_SIZE = 2000
 EXPORT_COLUMNS = ("imis_id", "email", "first_name", "last_name", "preference_url", "one_click_url")
@@ -23,11 +23,6 @@ EXPORT_COLUMNS = ("imis_id", "email", "first_name", "last_name", "preference_url
 
 class InvalidTargetGroup(ValueError):
     """A combination that names interests not on the form, or names none to mail."""
-
-
-def _mailable_q(prefix: str = "") -> Q:
-    """Same rule as Subscriber.mailable: active, with an address, not excluded from mail."""
-    return Q(**{f"{prefix}active": True, f"{prefix}exclude_mail": False}) & ~Q(**{f"{prefix}email": ""})
 
 
 def interests_on_form() -> QuerySet[RemoteInterest]:
@@ -40,7 +35,7 @@ def target_groups_with_sizes() -> QuerySet[RemoteInterest]:
     return interests_on_form().annotate(
         size=Count(
             "preferences",
-            filter=Q(preferences__value=True) & _mailable_q("preferences__subscriber__"),
+            filter=Q(preferences__value=True) & mailable_q("preferences__subscriber__"),
         )
     )
 
@@ -110,7 +105,7 @@ def target_group_members(*, group: TargetGroupSpec) -> QuerySet[Subscriber]:
     """The mailable members of the group, by iMIS ID: one SQL query (EXISTS subqueries on the
     (subscriber, interest) unique index), whatever the number of interests combined."""
     on = Preference.objects.filter(subscriber=OuterRef("pk"), value=True)
-    members = Subscriber.objects.filter(_mailable_q())
+    members = Subscriber.objects.filter(mailable_q())
     if group.any_of:
         members = members.filter(Exists(on.filter(interest_id__in=group.any_of)))
     for pk in group.all_of:

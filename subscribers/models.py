@@ -1,6 +1,13 @@
 import uuid
 
 from django.db import models
+from django.db.models import Q
+
+
+def mailable_q(prefix: str = "") -> Q:
+    """Who may be offered links and counted in target groups: active (still in the iMIS roster), with an
+    address, not excluded from mail. `prefix` reaches the subscriber through a relation ("subscriber__")."""
+    return Q(**{f"{prefix}active": True, f"{prefix}exclude_mail": False}) & ~Q(**{f"{prefix}email": ""})
 
 
 class Subscriber(models.Model):
@@ -29,7 +36,7 @@ class Subscriber(models.Model):
 
     @property
     def mailable(self):
-        """May be offered personal links and counted in target groups."""
+        """May be offered personal links and counted in target groups (the same rule as mailable_q)."""
         return self.active and bool(self.email) and not self.exclude_mail
 
 

@@ -9,7 +9,7 @@ from django.db.models import FilteredRelation, Q
 from interests.models import RemoteInterest
 
 from . import tokens
-from .models import Subscriber
+from .models import Subscriber, mailable_q
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def form_state(*, subscriber_id: int) -> FormState:
 
 def mailable_subscribers():
     """Members who may be offered links: active, with an address, not excluded from mail. By iMIS ID."""
-    return Subscriber.objects.filter(active=True, exclude_mail=False).exclude(email="").order_by("imis_id")
+    return Subscriber.objects.filter(mailable_q()).order_by("imis_id")
 
 
 def subscribers_for_address(email: str):

@@ -170,23 +170,21 @@ def test_it_refuses_json_that_is_not_json():
     assert response.json()["code"] == "parse_error"
 
 
-# Switched off until the sync branch (the real subscribers.tasks.push_changes) is merged: in this branch the
-# push is a placeholder, so this cannot pass yet. To switch it on, rename it to
-# `test_it_pushes_an_api_write_to_imis_like_a_form_write`.
 @pytest.mark.django_db(databases=["default", "imis"])
-def pending_merge_test_it_pushes_an_api_write_to_imis_like_a_form_write(imis_pg, django_capture_on_commit_callbacks):
+def test_it_pushes_an_api_write_to_imis_like_a_form_write(imis_pg, django_capture_on_commit_callbacks):
     from preference_center.imis.sandbox import member_id
     from tests.conftest import fetch, q
 
     [news] = make_interests(1)  # ud_EmailPrefs.NEWSLETTER, a field of the sandbox
     imis_id = member_id(3)
     subscriber = member(imis_id)
-    [[before]] = fetch(
+    fetch(  # iMIS holds "off", as does our side (no Preference row yet): the API turns it on
         "imis",
-        f"SELECT {q('imis', 'NEWSLETTER')} FROM {q('imis', 'ud_EmailPrefs')} WHERE {q('imis', 'ID')} = %s",
+        f"UPDATE {q('imis', 'ud_EmailPrefs')} SET {q('imis', 'NEWSLETTER')} = FALSE WHERE {q('imis', 'ID')} = %s "
+        f"RETURNING {q('imis', 'ID')}",
         [imis_id],
     )
-    wanted = not before
+    wanted = True
     client, _, _ = api_client(scope=ApiKey.Scope.READ_WRITE)
 
     with django_capture_on_commit_callbacks(execute=True):  # eager Celery: the push runs on commit
@@ -200,9 +198,10 @@ def pending_merge_test_it_pushes_an_api_write_to_imis_like_a_form_write(imis_pg,
     assert bool(after) is wanted
     change = PreferenceChange.objects.get(subscriber=subscriber)
     assert change.state == PreferenceChange.State.DONE and change.source == "api"
-    [[source_code]] = fetch(
+    [[seqn, product_code]] = fetch(
         "imis",
-        f"SELECT {q('imis', 'SOURCE_CODE')} FROM {q('imis', 'Activity')} WHERE {q('imis', 'ID')} = %s",
-        [imis_id],
+        f"SELECT {q('imis', 'SEQN')}, {q('imis', 'PRODUCT_CODE')} FROM {q('imis', 'Activity')} "
+        f"WHERE {q('imis', 'ID')} = %s AND {q('imis', 'SOURCE_CODE')} = %s",
+        [imis_id, str(change.uuid)],
     )
-    assert source_code == str(change.uuid)
+    assert (seqn, product_code) == (change.activity_seqn, "NEWSLETTER")

@@ -9,7 +9,7 @@ from preference_center.celery import app
 pytestmark = pytest.mark.django_db
 
 
-def test_it_schedules_discovery_hourly_the_pull_every_ten_minutes_and_the_sweep_every_minute():
+def test_it_schedules_discovery_hourly_the_pull_every_ten_minutes_and_the_sweeps_every_minute():
     schedules = {
         t.task: (t.interval.every, t.interval.period, t.enabled)
         for t in PeriodicTask.objects.select_related("interval").exclude(name="celery.backend_cleanup")
@@ -18,6 +18,7 @@ def test_it_schedules_discovery_hourly_the_pull_every_ten_minutes_and_the_sweep_
         "interests.tasks.discover_interests": (1, "hours", True),
         "subscribers.tasks.pull_roster": (10, "minutes", True),
         "subscribers.tasks.sweep_changes": (1, "minutes", True),
+        "mailing.tasks.webhook_sweep": (1, "minutes", True),
     }
 
 

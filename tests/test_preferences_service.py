@@ -11,6 +11,7 @@ from subscribers.services.preferences import (
     preferences_save,
     preferences_unsubscribe_all,
 )
+from subscribers.signals import preferences_changed
 from tests.members_helpers import make_interests, make_subscriber, values_of
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,17 @@ def test_it_writes_preferences_and_one_pending_change_per_change(django_capture_
     assert change.label_shown == "Monthly newsletter: News from the association, once a month"
     assert len(change.user_agent) == 255
     assert change.ip_address == "203.0.113.0"  # anonymised by default
-    assert len(callbacks) == 1  # the push, once, after commit
+    # After commit, once: the push, and the signal listeners (the webhook) hear of the changes.
+    from subscribers.outbox import send_push
+
+    assert [c for c in callbacks if c is send_push] == [send_push] and len(callbacks) == 2
+    heard = []
+    preferences_changed.connect(lambda sender, changes, **kw: heard.append(changes), weak=False, dispatch_uid="t")
+    try:
+        callbacks[1]()
+    finally:
+        preferences_changed.disconnect(dispatch_uid="t")
+    assert heard == [changes]
 
 
 def test_it_writes_nothing_when_nothing_changed(django_capture_on_commit_callbacks, django_assert_num_queries):

@@ -126,6 +126,17 @@ def test_it_refuses_to_verify_a_tampered_body(receiver):
     assert not verify(headers, body.replace(b'"new_value":true', b'"new_value":false'))
 
 
+def test_it_sends_a_form_save_s_event_as_soon_as_it_commits(receiver, django_capture_on_commit_callbacks):
+    [news] = make_interests(1)
+    subscriber = member("8")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        [change] = form_save(subscriber, {news.pk: True})
+
+    [event] = receiver.events()  # no sweep needed
+    assert event["id"] == str(change.uuid) and event["source"] == "form"
+
+
 def test_it_sends_an_api_write_s_event_as_soon_as_it_commits(receiver, django_capture_on_commit_callbacks):
     [news] = make_interests(1)
     member("7")

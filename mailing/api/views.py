@@ -15,7 +15,6 @@ from subscribers.services.preferences import NotOnForm, preferences_save
 
 from .. import selectors
 from ..exports import export_response
-from ..services.webhook import webhook_enqueue_on_commit
 from . import serializers as s
 from .authentication import ApiKeyAuthentication
 from .exceptions import exception_handler
@@ -273,8 +272,6 @@ class MemberPreferences(MailingApiMixin, APIView):
             )
         except NotOnForm as exc:  # the form changed between our read and the save
             raise ValidationError({"preferences": [f"{exc}. Nothing was saved."]}) from None
-        if changes:
-            webhook_enqueue_on_commit()
         return Response(
             {"changed": [change.interest_id for change in changes], "member": _member_data([subscriber])[0]}
         )

@@ -1,11 +1,10 @@
 """Admin of members: Subscriber with preferences and history inline, link actions."""
 
 from django.contrib import admin, messages
-from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from ..models import Preference, PreferenceChange, Subscriber
+from ..models import Preference, PreferenceChange, Subscriber, mailable_q
 from ..services.links import links_csv_lines
 from ..services.preferences import subscribers_rotate_tokens
 
@@ -18,7 +17,7 @@ class MailableFilter(admin.SimpleListFilter):
         return [("yes", "Yes: may be sent links"), ("no", "No: inactive, no email or excluded")]
 
     def queryset(self, request, queryset):
-        mailable = Q(active=True, exclude_mail=False) & ~Q(email="")
+        mailable = mailable_q()
         if self.value() == "yes":
             return queryset.filter(mailable)
         if self.value() == "no":

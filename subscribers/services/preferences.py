@@ -14,6 +14,7 @@ from django.utils import timezone
 from ..models import Preference, PreferenceChange, Subscriber
 from ..outbox import enqueue_push
 from ..selectors import FormState, form_state
+from ..signals import preferences_changed
 
 USER_AGENT_MAX = PreferenceChange._meta.get_field("user_agent").max_length
 IP_POLICIES = ("none", "anonymised", "full")
@@ -100,6 +101,7 @@ def preferences_save(
             ]
         )
         enqueue_push()
+        transaction.on_commit(lambda: preferences_changed.send(sender=PreferenceChange, changes=changes))
     return changes
 
 

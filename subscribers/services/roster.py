@@ -31,7 +31,7 @@ from django.utils import timezone
 from interests.models import RemoteInterest
 from preference_center import imis
 
-from ..models import Preference, PreferenceChange, Subscriber, SyncRun
+from ..models import Preference, PreferenceChange, Subscriber, SyncRun, mailable_q
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def roster_pull(*, using: str | None = None, progress: Progress | None = None) -
                     f"{table}: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
                 )
         _fill_new_members(interests, started, counts)
-        counts["mailable"] = Subscriber.objects.filter(active=True, exclude_mail=False).exclude(email="").count()
+        counts["mailable"] = Subscriber.objects.filter(mailable_q()).count()
         run.ok = not errors
         run.error = "\n".join(errors)
     except imis.ImisError as exc:
