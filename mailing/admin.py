@@ -150,7 +150,7 @@ class TargetGroupAdmin(admin.ModelAdmin):
         return request.user.has_perm("mailing.export_targetgroup")
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_export": self._can_export(request)}
+        extra_context = {**(extra_context or {}), "can_export": self._can_export(request), "title": "Target groups"}
         return super().changelist_view(request, extra_context)
 
     def combine_view(self, request):
