@@ -136,3 +136,14 @@ class SyncRun(models.Model):
         if self.finished_at is None:
             return None
         return self.finished_at - self.started_at
+
+    @property
+    def duration_display(self):
+        """"0.2 s", "2 min 5 s": what a person reads on the dashboard; "running" while it runs."""
+        if self.duration is None:
+            return "running"
+        seconds = self.duration.total_seconds()
+        if seconds < 60:
+            return f"{seconds:.1f} s"
+        minutes, seconds = divmod(round(seconds), 60)
+        return f"{minutes} min {seconds} s"

@@ -51,7 +51,7 @@ def test_it_shows_counts_the_oldest_pending_change_the_last_runs_and_imis_health
     html = response.content.decode()
     assert 'class="count-pending">2<' in html
     assert "2\xa0hours ago" in html
-    assert "0:00:42" in html and "iMIS unavailable: timeout" in html and "running" in html
+    assert "42.0 s" in html and "iMIS unavailable: timeout" in html and "running" in html
     assert "postgresql: ok" in html
 
 

@@ -118,7 +118,7 @@ class PreferenceChangeAdmin(ReadOnlyAdmin):
 
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyAdmin):
-    list_display = ("kind", "started_at", "duration", "ok", "summary", "short_error")
+    list_display = ("kind", "started_at", "duration_display", "ok", "summary", "short_error")
     list_filter = ("kind", "ok")
     date_hierarchy = "started_at"
 
