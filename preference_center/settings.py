@@ -175,6 +175,9 @@ CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="REMOTE_ADDR")
 ASSOCIATION_NAME = env.str("ASSOCIATION_NAME", default="")
 # A roster pull holds a lock this long at most (a crashed pull frees it after this).
 IMIS_PULL_LOCK_SECONDS = env.int("IMIS_PULL_LOCK_SECONDS", default=3600)
+# bench/page.py only: serve /bench/bare/, the bare template view the member pages are measured against.
+# Never on in production.
+BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
 
 # --- Security --------------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None

@@ -17,9 +17,9 @@ def test_it_collects_every_static_file_with_the_production_storage(tmp_path):
         "DEBUG": "false",
     }
     code = (
-        "import django; from django.conf import settings; settings.STATIC_ROOT = %r; django.setup();"
+        "import django; from django.conf import settings; settings.STATIC_ROOT = {!r}; django.setup();"
         "from django.core.management import call_command; call_command('collectstatic', '--noinput', verbosity=0)"
-    ) % str(tmp_path / "static")
+    ).format(str(tmp_path / "static"))
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert list((tmp_path / "static" / "vendor" / "bootstrap").glob("bootstrap.min.*.css"))
