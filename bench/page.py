@@ -153,7 +153,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--profile", action="store_true", help="cProfile in one process instead of wrk")
-    parser.add_argument("--conn-max-age", default="0", help="CONN_MAX_AGE of the web processes (default: 0)")
+    parser.add_argument("--conn-max-age", help="CONN_MAX_AGE of the web processes (default: the settings' default)")
     args = parser.parse_args()
     need_wrk()
     queue = redis.Redis.from_url(REDIS_URL)
@@ -164,7 +164,7 @@ def main():
             IMIS_DATABASE_URL=imis,
             REDIS_URL=REDIS_URL,
             PREFERENCES_RATE_LIMIT="100000000/m",  # one client IP sends everything: raised, still counted
-            CONN_MAX_AGE=args.conn_max_age,
+            **({"CONN_MAX_AGE": args.conn_max_age} if args.conn_max_age is not None else {}),
             BENCH_VIEWS="true",
             VAR_DIR=t,
             PYTHONPATH=ROOT,
