@@ -111,15 +111,15 @@ function request()
 end
 """
 
-# Each member in turn gets body A, then, on the next round over the members, body B, then A again: every POST
-# after a member's first changes what differs between A and B (see post_bodies).
+# Every member's choices are set to body A before a run (see prime); then each member in turn gets body B,
+# on the next round over the members body A, and so on: every POST changes what differs between A and B.
 LUA_POST = """
 bodies = {bodies}
 function request()
   counter = counter + 1
   local n = counter * threads + thread_id
   local i = n % #tokens + 1
-  local b = math.floor(n / #tokens) % 2 + 1
+  local b = 2 - math.floor(n / #tokens) % 2
   return wrk.format("POST", "/p/" .. tokens[i] .. "/", {{
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Cookie"] = "csrftoken={cookie}",
@@ -230,6 +230,8 @@ def main():
                 (POST_2, base, scripts / "post2.lua"),
                 (POST_20, base, scripts / "post20.lua"),
             ]:
+                if script is not None and script.name.startswith("post"):
+                    prime(ours, interest_ids[:10])
                 before = count_changes(ours)
                 results[name] = wrk(url, script=script, **measure)
                 changes[name] = count_changes(ours) - before
@@ -254,6 +256,14 @@ def main():
     ok = get_ratio >= 0.5 and post_ratio >= 0.25 and errors == 0
     print("targets (GET >= 0.5x, POST of 2 changes >= 0.25x, no errors):", "met" if ok else "NOT met")
     return 0
+
+
+def prime(url, ticked):
+    """Every member's choices as body A ticks them, so that body B changes exactly what it should."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        conn.execute("UPDATE subscribers_preference SET value = (interest_id = ANY(%s))", [ticked])
 
 
 def count_changes(url):
