@@ -58,7 +58,7 @@ def environment(**overrides):
 
 def manage(env, *args, capture=False):
     result = subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, text=True, capture_output=capture
+        [PYTHON, "manage.py", *map(str, args)], cwd=ROOT, env=env, check=True, text=True, capture_output=capture
     )
     return result.stdout if capture else None
 

@@ -78,7 +78,11 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'preference_center.sqlite3'}"),
 }
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Persistent connections: opening one per request (PostgreSQL forks a backend for each) cost the member's
+# page three quarters of its throughput in bench/page.py (docs/benchmarks.md). Health checks: a connection
+# that died with a database restart is replaced before a request uses it, instead of failing that request.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 
 IMIS_DB_ALIAS = "imis"
 
@@ -177,6 +181,9 @@ CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="REMOTE_ADDR")
 ASSOCIATION_NAME = env.str("ASSOCIATION_NAME", default="")
 # A roster pull holds a lock this long at most (a crashed pull frees it after this).
 IMIS_PULL_LOCK_SECONDS = env.int("IMIS_PULL_LOCK_SECONDS", default=3600)
+# bench/page.py only: serve /bench/bare/, the bare template view the member pages are measured against.
+# Never on in production.
+BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
 
 # --- The push (subscribers/services/push.py) -----------------------------------------------------------
 # Changes per iMIS transaction.

@@ -39,11 +39,19 @@ class StrictCheckboxField(forms.BooleanField):
         super().__init__(**kwargs)
 
     def to_python(self, value):
-        if value in (None, "", False):
-            return False
-        if value is True or (isinstance(value, str) and value.lower() in CHECKBOX_ON):
-            return True
-        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        checked = checkbox_value(value)
+        if checked is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return checked
+
+
+def checkbox_value(value) -> bool | None:
+    """What a posted checkbox means: ticked, unticked (not posted), or None for garbage."""
+    if value in (None, "", False):
+        return False
+    if value is True or (isinstance(value, str) and value.lower() in CHECKBOX_ON):
+        return True
+    return None
 
 
 class StrictCheckboxInput(forms.CheckboxInput):
@@ -129,9 +137,23 @@ def groups(specs: Iterable[InterestSpec]) -> list[tuple[str, list[InterestSpec]]
     return list(grouped.items())
 
 
+def posted_choices(data, specs: Iterable[InterestSpec]) -> dict[int, bool] | None:
+    """{interest id: value} for every interest on the form, from a POST, as form_class(specs)(data) would
+    clean it; None if a checkbox carries garbage. The member's POST takes this path: instantiating the form
+    copies every field, which costs more than the rest of the validation."""
+    wanted = {}
+    for spec in specs:
+        value = checkbox_value(data.get(spec.field_name))
+        if value is None:
+            return None
+        wanted[spec.id] = value
+    return wanted
+
+
 @functools.lru_cache(maxsize=16)
-def _pieces(specs: tuple[InterestSpec, ...]) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    """The crispy-rendered fieldsets, split just before the end of each checkbox's <input> tag."""
+def interest_fieldsets_markup(specs: tuple[InterestSpec, ...]) -> str:
+    """The crispy-rendered fieldsets of one interest configuration, unticked, each checkbox's <input> tag
+    ending with a ` data-pc="<interest id>"` marker where a tick goes."""
     form = form_class(specs)()
     helper = FormHelper()
     helper.form_tag = False
@@ -139,8 +161,13 @@ def _pieces(specs: tuple[InterestSpec, ...]) -> tuple[tuple[str, ...], tuple[int
     helper.layout = Layout(
         *(Fieldset(_literal(heading), *(spec.field_name for spec in members)) for heading, members in groups(specs))
     )
-    html = str(render_crispy_form(form, helper))
-    parts = _MARKER.split(html)
+    return mark_safe(str(render_crispy_form(form, helper)))  # noqa: S308 - rendered from escaped labels
+
+
+@functools.lru_cache(maxsize=16)
+def _pieces(specs: tuple[InterestSpec, ...]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The crispy-rendered fieldsets, split just before the end of each checkbox's <input> tag."""
+    parts = _MARKER.split(interest_fieldsets_markup(specs))
     return tuple(parts[0::2]), tuple(int(pk) for pk in parts[1::2])
 
 

@@ -139,7 +139,7 @@ class SyncRun(models.Model):
 
     @property
     def duration_display(self):
-        """"0.2 s", "2 min 5 s": what a person reads on the dashboard; "running" while it runs."""
+        """ "0.2 s", "2 min 5 s": what a person reads on the dashboard; "running" while it runs."""
         if self.duration is None:
             return "running"
         seconds = self.duration.total_seconds()

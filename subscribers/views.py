@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
+import secrets
 
-import django_ratelimit as ratelimit
 from django.conf import settings
 from django.core import signing
-from django.middleware.csrf import CsrfViewMiddleware
+from django.http import HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
-from django_ratelimit.core import is_ratelimited
 
 from . import forms, selectors
 from .models import PreferenceChange
+from .ratelimits import over_limit
 from .services.links import links_mail
 from .services.preferences import preferences_save, preferences_unsubscribe_all
 
@@ -36,6 +40,12 @@ SAVE = "save"
 
 def home(request):
     return render(request, "home.html")
+
+
+def bench_bare(request):
+    """The ceiling of bench/page.py: a small template through the same middleware, no database, no cache.
+    Routed only when settings.BENCH_VIEWS is on."""
+    return render(request, "subscribers/bench_bare.html", {"name": "member"})
 
 
 # --- plumbing -----------------------------------------------------------------------------------------
@@ -54,7 +64,7 @@ def _ip_key(group, request):
 
 
 def _limited(request, group, rate, key=_ip_key) -> bool:
-    return is_ratelimited(request, group=group, key=key, rate=rate, method=ratelimit.ALL, increment=True)
+    return over_limit(group, key(group, request), rate)
 
 
 def _page(request, template, context=None, status=200):
@@ -103,35 +113,33 @@ def _user_agent(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 @personal_page
 def preference_form(request, token):
-    subscriber = selectors.subscriber_for_token(token)
-    if subscriber is None:
+    loaded = selectors.member_form(token)
+    if loaded is None:
         return _link_invalid(request)
-    state = selectors.form_state(subscriber_id=subscriber.pk)
+    subscriber, state = loaded
     confirm = settings.PREFERENCES_CONFIRM_EMAIL
     if request.method != "POST":
-        return _render_form(
-            request, subscriber, state, state.values, confirm_form=forms.ConfirmEmailForm() if confirm else None
-        )
+        return _form_page(request, subscriber, state, confirm=confirm)
 
     unknown = forms.unknown_keys(request.POST, state.specs)
     action = request.POST.get("action", SAVE)
+    wanted = forms.posted_choices(request.POST, state.specs)
     if unknown or action not in (SAVE, UNTICK_ALL) or any(len(request.POST.getlist(k)) > 1 for k in request.POST):
         return _bad_request(
             request, token, "The form you sent has choices that are not on this page (it may be out of date)."
         )
-    form = forms.form_class(state.specs)(request.POST)
-    if not form.is_valid():
+    if wanted is None:
         return _bad_request(request, token, "Some of the choices you sent were not understood.")
-    confirm_form = None
+    if action == UNTICK_ALL:
+        wanted = dict.fromkeys(wanted, False)
     if confirm:
         confirm_form = forms.ConfirmEmailForm(request.POST, expected_email=subscriber.email)
         if not confirm_form.is_valid():
-            posted = form.wanted(untick_all=action == UNTICK_ALL)
-            return _render_form(request, subscriber, state, posted, confirm_form=confirm_form, status=400)
+            return _render_form(request, subscriber, state, wanted, confirm_form=confirm_form, status=400)
 
     changes = preferences_save(
         subscriber=subscriber,
-        wanted=form.wanted(untick_all=action == UNTICK_ALL),
+        wanted=wanted,
         source=PreferenceChange.Source.FORM,
         user_agent=_user_agent(request),
         ip_address=client_ip(request),
@@ -142,6 +150,7 @@ def preference_form(request, token):
 
 
 def _render_form(request, subscriber, state, values, confirm_form=None, status=200):
+    """The form through the template engine: the page after a failed confirmation (see _form_page)."""
     return _page(
         request,
         "subscribers/preferences.html",
@@ -156,14 +165,66 @@ def _render_form(request, subscriber, state, values, confirm_form=None, status=2
     )
 
 
+# The form page is the same for every member but for a few values. It is rendered from the template once
+# per interest configuration and variant, with these slots in place of the values (and the fieldsets'
+# tick markers), and split there; a request joins the pieces. The slot name is random per process, so that
+# no staff or member text (escaped anyway) can imitate one.
+_SLOT = f"pc-slot-{secrets.token_hex(8)}-"
+_HOLES = re.compile(rf'{_SLOT}(\w+)-| data-pc="(\d+)"')
+
+
+@functools.lru_cache(maxsize=32)
+def _form_page_pieces(specs, *, greeting: bool, confirm: bool, association_name: str):
+    """preferences.html as (static chunks, holes between them): a hole is a slot name or an interest id."""
+    html = render_to_string(
+        "subscribers/preferences.html",
+        {
+            "association_name": association_name,
+            "fieldsets": forms.interest_fieldsets_markup(specs) if specs else "",
+            "has_interests": bool(specs),
+            "masked_email": f"{_SLOT}masked_email-",
+            "first_name": f"{_SLOT}first_name-" if greeting else "",
+            "confirm_form": forms.ConfirmEmailForm() if confirm else None,
+            "csrf_token": f"{_SLOT}csrf_token-",
+        },
+    )
+    parts = _HOLES.split(html)
+    holes = tuple(name or int(pk) for name, pk in zip(parts[1::3], parts[2::3], strict=True))
+    if sorted(h for h in holes if isinstance(h, int)) != sorted(spec.id for spec in specs):
+        raise AssertionError("preferences.html must show each interest's checkbox exactly once")
+    return tuple(parts[0::3]), holes
+
+
+def _form_page(request, subscriber, state, *, confirm):
+    """The member's form with their ticks: the cached pieces of preferences.html, joined."""
+    chunks, holes = _form_page_pieces(
+        state.specs, greeting=bool(subscriber.first_name), confirm=confirm, association_name=settings.ASSOCIATION_NAME
+    )
+    slots = {
+        "masked_email": escape(selectors.mask_email(subscriber.email)),
+        "first_name": escape(subscriber.first_name),
+        "csrf_token": get_token(request),
+    }
+    values = state.values
+    out = [chunks[0]]
+    for hole, chunk in zip(holes, chunks[1:], strict=True):
+        if hole.__class__ is int:
+            if values.get(hole):
+                out.append(" checked")
+        else:
+            out.append(slots[hole])
+        out.append(chunk)
+    return HttpResponse("".join(out))
+
+
 @require_GET
 @personal_page
 def preference_saved(request, token):
     """The confirmation after a save (POST/redirect/GET): what changed, and the choices as they are now."""
-    subscriber = selectors.subscriber_for_token(token)
-    if subscriber is None:
+    loaded = selectors.member_form(token)
+    if loaded is None:
         return _link_invalid(request)
-    state = selectors.form_state(subscriber_id=subscriber.pk)
+    subscriber, state = loaded
     changed = None
     try:
         owner, pairs = signing.loads(request.GET.get("c", ""), salt=SAVED_SALT, max_age=86400)

@@ -1,0 +1,277 @@
+"""Mailing-day load on the member's form: GET and POST /p/<token>/ against a bare template view (the ceiling).
+
+gunicorn as in production (gunicorn.conf.py), PostgreSQL for our data, a PostgreSQL iMIS replica with 20
+visible checkbox interests, a few thousand members pulled from it, Redis for the cache (rate limits) and the
+Celery broker on a database of its own (flushed before and after; no worker drains it, so every POST
+enqueues its push exactly as in production). The rate limit is raised, not switched off, so that its cost is
+measured. wrk runs 32 connections for ~10 s per view; POSTs are real saves rotating over the members with
+alternating bodies: once so that every POST changes 2 of the 20 choices (what a member typically does), once
+so that every POST changes all 20 (the worst case).
+Targets (issue 7): GET >= 0.5x the bare view, POST >= 0.25x.
+
+    .venv/bin/python bench/page.py [--members 3000] [--seconds 10] [--connections 32]
+    .venv/bin/python bench/page.py --profile      # cProfile of 300 GETs and 300 POSTs in one process instead
+"""
+
+import argparse
+import http.cookiejar
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import redis
+from harness import PYTHON, ROOT, environment, free_port, gunicorn, manage, need_wrk, postgres_databases, table, wrk
+
+REDIS_URL = "redis://127.0.0.1:6379/14"
+BARE = "bare template view (ceiling)"
+GET = "GET /p/<token>/"
+POST_2 = "POST /p/<token>/, 2 changes"
+POST_20 = "POST /p/<token>/, 20 changes"
+
+SETUP = """
+import json
+from interests.models import RemoteInterest
+from interests.services.discovery import interests_discover
+assert interests_discover().ok
+RemoteInterest.objects.update(visible=False)
+ids = list(RemoteInterest.objects.filter(table_name__startswith="ud_Extra_", present_in_imis=True)
+           .order_by("table_name", "field_name").values_list("pk", flat=True)[:20])
+assert len(ids) == 20, ids
+RemoteInterest.objects.filter(pk__in=ids).update(visible=True)
+print(json.dumps(ids))
+"""
+
+TOKENS = """
+import json
+from subscribers.selectors import mailable_subscribers
+from subscribers.tokens import make_token
+print(json.dumps([make_token(s) for s in mailable_subscribers()[:{count}]]))
+"""
+
+# --profile: the same requests through Django's test client in one process, under cProfile.
+PROFILE = """
+import cProfile, json, pstats, sys
+import django
+django.setup()
+from django.test import Client
+tokens, bodies = json.loads(sys.stdin.read())
+client = Client(HTTP_HOST="127.0.0.1")
+client.get("/p/%s/" % tokens[0])
+def run(method):
+    for n, token in enumerate(tokens[:300]):
+        if method == "GET":
+            assert client.get("/p/%s/" % token).status_code == 200
+        else:
+            r = client.post("/p/%s/" % token, bodies[n % 2], content_type="application/x-www-form-urlencoded")
+            assert r.status_code == 302, r.status_code
+import time
+for label, method in (("bare", "BARE"), ("GET", "GET"), ("POST", "POST")):
+    if method == "BARE":
+        t0 = time.perf_counter()
+        for _ in range(300):
+            client.get("/bench/bare/")
+    else:
+        t0 = time.perf_counter()
+        run(method)
+    print("%-5s %6.0f us per request (test client, no profiler)" % (label, (time.perf_counter() - t0) / 300 * 1e6))
+for method in ("GET", "POST"):
+    profile = cProfile.Profile()
+    profile.runcall(run, method)
+    print("=" * 30, method, "x 300")
+    pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
+"""
+
+# Shared by both scripts: the tokens, and a counter per wrk thread that walks them.
+LUA_COMMON = """
+tokens = {tokens}
+local counter = 0
+local thread_id = 0
+local threads = 0
+local id_seq = 0
+function setup(thread)
+  thread:set("tid", id_seq)
+  id_seq = id_seq + 1
+end
+function init(args)
+  thread_id = tid
+  threads = {threads}
+end
+"""
+
+LUA_GET = """
+function request()
+  counter = counter + 1
+  local i = (counter * threads + thread_id) % #tokens + 1
+  return wrk.format("GET", "/p/" .. tokens[i] .. "/")
+end
+"""
+
+# Every member's choices are set to body A before a run (see prime); then each member in turn gets body B,
+# on the next round over the members body A, and so on: every POST changes what differs between A and B.
+LUA_POST = """
+bodies = {bodies}
+function request()
+  counter = counter + 1
+  local n = counter * threads + thread_id
+  local i = n % #tokens + 1
+  local b = 2 - math.floor(n / #tokens) % 2
+  return wrk.format("POST", "/p/" .. tokens[i] .. "/", {{
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Cookie"] = "csrftoken={cookie}",
+  }}, bodies[b])
+end
+"""
+
+
+def lua_list(items):
+    return "{" + ", ".join(json.dumps(i) for i in items) + "}"
+
+
+def post_bodies(form_token, interest_ids, flips):
+    """Two bodies that tick ten interests each and differ in `flips` of them (2 to 20, even)."""
+    shift = flips // 2
+    ticked = (interest_ids[:10], interest_ids[shift : 10 + shift])
+    return [
+        "&".join([f"csrfmiddlewaretoken={form_token}", "action=save"] + [f"interest_{pk}=on" for pk in ids])
+        for ids in ticked
+    ]
+
+
+def csrf_pair(base, token):
+    """One csrftoken cookie and a form token that goes with it, reused by every POST (as one browser)."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    html = opener.open(f"{base}/p/{token}/").read().decode()
+    form_token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    cookie = next(c.value for c in jar if c.name == "csrftoken")
+    return cookie, form_token
+
+
+def check_post(base, token, cookie, body):
+    request = urllib.request.Request(
+        f"{base}/p/{token}/",
+        data=body.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={cookie}"},
+    )
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    try:
+        urllib.request.build_opener(NoRedirect).open(request)
+    except urllib.error.HTTPError as exc:
+        if exc.code != 302:
+            raise RuntimeError(f"a POST answered {exc.code}: the bench would measure errors") from None
+        return
+    raise RuntimeError("a POST did not redirect")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--members", type=int, default=3000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--profile", action="store_true", help="cProfile in one process instead of wrk")
+    parser.add_argument("--conn-max-age", help="CONN_MAX_AGE of the web processes (default: the settings' default)")
+    args = parser.parse_args()
+    need_wrk()
+    queue = redis.Redis.from_url(REDIS_URL)
+    queue.flushdb()
+    with postgres_databases("pc_bench_page", "pc_bench_page_imis") as (ours, imis), tempfile.TemporaryDirectory() as t:
+        env = environment(
+            DATABASE_URL=ours,
+            IMIS_DATABASE_URL=imis,
+            REDIS_URL=REDIS_URL,
+            PREFERENCES_RATE_LIMIT="100000000/m",  # one client IP sends everything: raised, still counted
+            **({"CONN_MAX_AGE": args.conn_max_age} if args.conn_max_age is not None else {}),
+            BENCH_VIEWS="true",
+            VAR_DIR=t,
+            PYTHONPATH=ROOT,
+        )
+        print(f"Building: {args.members} members in the iMIS replica, 20 visible checkbox interests ...")
+        manage(env, "migrate", "-v0")
+        manage(env, "collectstatic", "--noinput", "-v0")
+        manage(env, "imis_sandbox", "--members", args.members, "--extra-tables", 1, "--fields-per-table", 20, "-v0")
+        interest_ids = json.loads(manage(env, "shell", "-c", SETUP, capture=True).strip().splitlines()[-1])
+        manage(env, "imis_pull", "-v0")
+        tokens = json.loads(
+            manage(env, "shell", "-c", TOKENS.format(count=args.members), capture=True).strip().splitlines()[-1]
+        )
+        print(f"{len(interest_ids)} interests visible, {len(tokens)} members with links")
+        if args.profile:
+            bodies = post_bodies("unchecked", interest_ids, 2)  # the test client does not check CSRF
+            subprocess.run([PYTHON, "-c", PROFILE], cwd=ROOT, env=env, check=True, text=True,
+                           input=json.dumps([tokens, bodies]))  # fmt: skip
+            return 0
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        with gunicorn(env, port):
+            cookie, form_token = csrf_pair(base, tokens[0])
+            check_post(base, tokens[-1], cookie, post_bodies(form_token, interest_ids, 2)[1])
+            threads = 2
+            scripts = Path(t)
+            common = LUA_COMMON.format(tokens=lua_list(tokens), threads=threads)
+            (scripts / "get.lua").write_text(common + LUA_GET)
+            for flips in (2, 20):
+                bodies = lua_list(post_bodies(form_token, interest_ids, flips))
+                (scripts / f"post{flips}.lua").write_text(common + LUA_POST.format(bodies=bodies, cookie=cookie))
+            measure = dict(connections=args.connections, threads=threads, seconds=args.seconds)
+            wrk(f"{base}/bench/bare/", **{**measure, "seconds": 2})  # warm the workers up
+            results, changes = {}, {}
+            for name, url, script in [
+                (BARE, f"{base}/bench/bare/", None),
+                (GET, base, scripts / "get.lua"),
+                (POST_2, base, scripts / "post2.lua"),
+                (POST_20, base, scripts / "post20.lua"),
+            ]:
+                if script is not None and script.name.startswith("post"):
+                    prime(ours, interest_ids[:10])
+                before = count_changes(ours)
+                results[name] = wrk(url, script=script, **measure)
+                changes[name] = count_changes(ours) - before
+                time.sleep(1)
+        queued = queue.llen("celery")
+    queue.flushdb()
+
+    bare = results[BARE]["rps"]
+    rows = [
+        [name, f"{r['rps']:.0f}", f"{r['p50']:.1f}", f"{r['p99']:.1f}", f"{r['rps'] / bare:.2f}",
+         r["bad"] + r["socket_errors"], f"{changes[name] / (r['rps'] * args.seconds):.1f}"]
+        for name, r in results.items()
+    ]  # fmt: skip
+    print()
+    print(f"{len(interest_ids)} checkbox interests, {len(tokens)} members, {args.connections} connections, "
+          f"{args.seconds} s per view, gunicorn.conf.py")  # fmt: skip
+    table(rows, ["view", "req/s", "p50 ms", "p99 ms", "x bare", "errors", "changes/req"])
+    print(f"\n{queued} pushes left queued in Redis (no worker drains them)")
+    get_ratio = results[GET]["rps"] / bare
+    post_ratio = results[POST_2]["rps"] / bare
+    errors = sum(r["bad"] + r["socket_errors"] for r in results.values())
+    ok = get_ratio >= 0.5 and post_ratio >= 0.25 and errors == 0
+    print("targets (GET >= 0.5x, POST of 2 changes >= 0.25x, no errors):", "met" if ok else "NOT met")
+    return 0
+
+
+def prime(url, ticked):
+    """Every member's choices as body A ticks them, so that body B changes exactly what it should."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        conn.execute("UPDATE subscribers_preference SET value = (interest_id = ANY(%s))", [ticked])
+
+
+def count_changes(url):
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM subscribers_preferencechange").fetchone()[0]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
