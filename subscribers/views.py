@@ -64,7 +64,7 @@ def _ip_key(group, request):
 
 
 def _limited(request, group, rate, key=_ip_key) -> bool:
-    return over_limit(group, key(group, request), rate)
+    return over_limit(request, group=group, key=key, rate=rate)
 
 
 def _page(request, template, context=None, status=200):
