@@ -197,6 +197,9 @@ PUSH_RETRY_MAX_DELAY = env.float("PUSH_RETRY_MAX_DELAY", default=600.0)
 # A change claimed ("sending") for longer than this lost its worker: the sweeper puts it back to pending.
 # Keep it longer than the longest iMIS batch can take (IMIS_QUERY_TIMEOUT x a few statements).
 PUSH_CLAIM_TIMEOUT = env.int("PUSH_CLAIM_TIMEOUT", default=900)
+# Member saves within this many seconds share one push message, sent to run when the window closes.
+# 0: one message per save.
+PUSH_COALESCE_SECONDS = env.int("PUSH_COALESCE_SECONDS", default=1)
 # Push messages the sweeper sends at most per run when changes are due (workers share a backlog).
 PUSH_SWEEP_MESSAGES = env.int("PUSH_SWEEP_MESSAGES", default=4)
 

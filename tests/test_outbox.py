@@ -1,11 +1,13 @@
 """Enqueueing the push never gets in the way of a member's save, even with the broker down."""
 
+import json
+
 import pytest
 from kombu import pools
 
 from preference_center.celery import app
 from subscribers.models import PreferenceChange
-from subscribers.outbox import send_push
+from subscribers.outbox import WINDOW_KEY, push_soon, send_push
 from tests.sync_helpers import member_saves, newsletter, subscriber
 from tests.workers import free_port
 
@@ -34,3 +36,52 @@ def test_it_saves_the_change_even_when_the_broker_is_down(broker_down, imis_pg, 
 
 def test_it_reports_how_many_messages_went_out(broker_down):
     assert send_push(3) == 0
+
+
+BROKER_DB = "redis://127.0.0.1:6379/13"
+
+
+@pytest.fixture
+def real_broker():
+    """Messages go to a Redis database of this test's own, where it counts them (no worker drains it)."""
+    import redis
+    from django.core.cache import cache
+
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
+    app.conf.update(broker_url=BROKER_DB, task_always_eager=False)
+    pools.reset()
+    app._pool = app.amqp._producer_pool = None
+    queue = redis.Redis.from_url(BROKER_DB)
+    queue.flushdb()
+    cache.delete(WINDOW_KEY)
+    yield queue
+    queue.flushdb()
+    app.conf.update(saved)
+    pools.reset()
+    app._pool = app.amqp._producer_pool = None
+
+
+def queued(queue):
+    return [json.loads(raw) for raw in queue.lrange("celery", 0, -1)]
+
+
+def test_it_sends_one_push_per_window_due_when_the_window_closes(real_broker):
+    from django.core.cache import cache
+
+    for _ in range(5):  # five members save within the window
+        push_soon()
+
+    [message] = queued(real_broker)
+    assert message["headers"]["task"] == "subscribers.tasks.push_changes"
+    assert message["headers"]["eta"] is not None  # runs when the window closes, taking all five
+
+    cache.delete(WINDOW_KEY)  # the window closed
+    push_soon()
+    assert len(queued(real_broker)) == 2
+
+
+def test_it_sends_one_push_per_save_without_a_window(real_broker, settings):
+    settings.PUSH_COALESCE_SECONDS = 0
+    push_soon()
+    push_soon()
+    assert [m["headers"]["eta"] for m in queued(real_broker)] == [None, None]

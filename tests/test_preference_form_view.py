@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.test import Client, override_settings
 
 from subscribers.models import Preference, PreferenceChange
-from subscribers.outbox import send_push
+from subscribers.outbox import push_soon
 from subscribers.services.preferences import subscribers_rotate_tokens
 from subscribers.tokens import make_token
 from tests.members_helpers import make_interests, make_subscriber, values_of
@@ -167,7 +167,7 @@ def test_it_saves_and_redirects_to_a_confirmation_of_what_changed(client, member
     change = changes.get(interest=newsletter)
     assert change.user_agent == "TestBrowser/1.0" and change.ip_address == "198.51.100.0"
     assert change.label_shown.startswith("Monthly newsletter")
-    assert send_push in callbacks  # the push to iMIS is asked for once the save has committed
+    assert push_soon in callbacks  # the push to iMIS is asked for once the save has committed
 
     page = client.get(response["Location"])
     html = page.content.decode()

@@ -43,9 +43,9 @@ def test_it_writes_preferences_and_one_pending_change_per_change(django_capture_
     assert len(change.user_agent) == 255
     assert change.ip_address == "203.0.113.0"  # anonymised by default
     # After commit, once: the push, and the signal listeners (the webhook) hear of the changes.
-    from subscribers.outbox import send_push
+    from subscribers.outbox import push_soon
 
-    assert [c for c in callbacks if c is send_push] == [send_push] and len(callbacks) == 2
+    assert [c for c in callbacks if c is push_soon] == [push_soon] and len(callbacks) == 2
     heard = []
     preferences_changed.connect(lambda sender, changes, **kw: heard.append(changes), weak=False, dispatch_uid="t")
     try:
