@@ -11,7 +11,7 @@ from django.test import RequestFactory, override_settings
 from subscribers.ratelimits import over_limit
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
-REDIS_CACHE = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+REDIS_CACHE = {"default": {"BACKEND": "preference_center.cache.ReusingRedisCache", "LOCATION": REDIS_URL}}
 
 
 def request_from(ip):
@@ -52,3 +52,12 @@ def test_it_lets_requests_through_when_redis_is_down():
 @override_settings(CACHES={"default": {**REDIS_CACHE["default"], "LOCATION": "redis://127.0.0.1:1/0"}})
 def test_a_member_page_still_answers_when_redis_is_down(client):
     assert client.get("/p/not-a-real-token/").status_code == 404  # the friendly page, not a 500
+
+
+@override_settings(CACHES=REDIS_CACHE)
+def test_the_production_cache_keeps_one_client_and_still_works():
+    cache = caches["default"]
+    key = fresh_group()
+    assert cache.add(key, 1, 60) is True and cache.add(key, 1, 60) is False
+    assert cache.incr(key) == 2 and cache.get(key) == 2
+    assert cache._cache.get_client(key) is cache._cache.get_client(key, write=True)
