@@ -3,44 +3,13 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Iterator
-
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .selectors import EXPORT_COLUMNS, TargetGroupSpec, export_rows
+from subscribers.services.links import csv_chunks
 
-CHUNK_BYTES = 64 * 1024
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class _Echo:
-    """A file-like object whose write returns what it was given (csv.writer → string)."""
-
-    def write(self, value):
-        return value
-
-
-def _cell(value: str) -> str:
-    """Neutralise spreadsheet formulas (OWASP CSV injection): names come from iMIS, typed by anyone."""
-    return "'" + value if value and value.startswith(_FORMULA_START) else value
-
-
-def csv_chunks(rows: Iterable[tuple[str, ...]], *, header: tuple[str, ...] = EXPORT_COLUMNS) -> Iterator[str]:
-    """The CSV text in chunks of about CHUNK_BYTES: a header line, then one line per row."""
-    writer = csv.writer(_Echo())
-    buffer, size = [writer.writerow(header)], 0
-    for row in rows:
-        line = writer.writerow([_cell(value) for value in row])
-        buffer.append(line)
-        size += len(line)
-        if size >= CHUNK_BYTES:
-            yield "".join(buffer)
-            buffer, size = [], 0
-    if buffer:
-        yield "".join(buffer)
+from .selectors import TargetGroupSpec, export_rows
 
 
 def export_filename(group: TargetGroupSpec) -> str:

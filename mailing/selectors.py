@@ -7,18 +7,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncWeek
-from django.urls import reverse
 from django.utils import timezone
 
 from interests.models import RemoteInterest
-from subscribers import tokens
 from subscribers.models import Preference, PreferenceChange, Subscriber, mailable_q
+from subscribers.services.links import CSV_HEADER, link_rows
 
 EXPORT_CHUNK_SIZE = 2000
-EXPORT_COLUMNS = ("imis_id", "email", "first_name", "last_name", "preference_url", "one_click_url")
+EXPORT_COLUMNS = CSV_HEADER
 
 
 class InvalidTargetGroup(ValueError):
@@ -115,44 +113,10 @@ def target_group_members(*, group: TargetGroupSpec) -> QuerySet[Subscriber]:
     return members.order_by("imis_id")
 
 
-class _LinkSubject:
-    """What tokens.make_token needs of a subscriber (pk, token_version), without a model instance."""
-
-    __slots__ = ("pk", "token_version")
-
-    def __init__(self, pk, token_version):
-        self.pk, self.token_version = pk, token_version
-
-
-def _link_template(url_name: str) -> tuple[str, str]:
-    """What tokens.preference_url / one_click_url build around the token, resolved once per export instead
-    of once per row (reverse() is most of a row's cost). Tokens are URL-safe, so reverse() would not
-    escape them: the result is the same string."""
-    marker = "TOKEN-MARKER"
-    before, _, after = (settings.SITE_URL + reverse(url_name, args=[marker])).partition(marker)
-    return before, after
-
-
 def export_rows(*, group: TargetGroupSpec, chunk_size: int = EXPORT_CHUNK_SIZE) -> Iterator[tuple[str, ...]]:
-    """The group's members as export rows (EXPORT_COLUMNS), read in chunks with a server-side cursor:
-    memory stays flat whatever the group's size."""
-    form_before, form_after = _link_template("preference_form")
-    click_before, click_after = _link_template("one_click")
-    rows = (
-        target_group_members(group=group)
-        .values_list("pk", "token_version", "imis_id", "email", "first_name", "last_name")
-        .iterator(chunk_size=chunk_size)
-    )
-    for pk, token_version, imis_id, email, first_name, last_name in rows:
-        token = tokens.make_token(_LinkSubject(pk, token_version))
-        yield (
-            imis_id,
-            email,
-            first_name,
-            last_name,
-            f"{form_before}{token}{form_after}",
-            f"{click_before}{token}{click_after}",
-        )
+    """The group's members as export rows (EXPORT_COLUMNS), read in chunks: memory stays flat whatever the
+    group's size."""
+    return link_rows(target_group_members(group=group), chunk_size=chunk_size)
 
 
 # --- Charts ----------------------------------------------------------------------------------------------

@@ -38,7 +38,12 @@ def _signer():
 
 def make_token(subscriber) -> str:
     """A fresh token for the subscriber's current token version."""
-    return _signer().sign_object([subscriber.pk, subscriber.token_version], compress=False)
+    return token_for(subscriber.pk, subscriber.token_version)
+
+
+def token_for(subscriber_id: int, token_version: int) -> str:
+    """make_token from the two numbers alone (exports read them without building model instances)."""
+    return _signer().sign_object([subscriber_id, token_version], compress=False)
 
 
 def read_token(token: str) -> LinkPayload | None:

@@ -8,8 +8,9 @@ import tracemalloc
 import pytest
 
 from mailing import selectors
-from mailing.exports import csv_chunks, export_response
+from mailing.exports import export_response
 from subscribers.selectors import subscriber_for_token
+from subscribers.services.links import csv_chunks
 from tests.mailing_helpers import URLS, many_members, member
 from tests.members_helpers import make_interests
 

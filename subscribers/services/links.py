@@ -9,46 +9,78 @@ from collections.abc import Iterable, Iterator
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from .. import selectors
-from ..tokens import one_click_url, preference_url
+from ..tokens import preference_url, token_for
 
 logger = logging.getLogger(__name__)
 
-CSV_HEADER = ["imis_id", "email", "first_name", "last_name", "preference_url", "one_click_url"]
-CHUNK = 2000
+CSV_HEADER = ("imis_id", "email", "first_name", "last_name", "preference_url", "one_click_url")
+CHUNK_ROWS = 2000
+CHUNK_BYTES = 64 * 1024
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class _Echo:
+    """A file-like object whose write returns what it was given (csv.writer -> string)."""
+
     def write(self, value):
         return value
 
 
 def _cell(value: str) -> str:
-    """Spreadsheet formula injection: a name such as "=HYPERLINK(...)" must stay text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    """Spreadsheet formula injection (OWASP): a name such as "=HYPERLINK(...)" from iMIS must stay text."""
+    return "'" + value if value and value.startswith(_FORMULA_START) else value
+
+
+def _link_template(url_name: str) -> tuple[str, str]:
+    """What preference_url / one_click_url build around the token, resolved once per export rather than once
+    per row (reverse() is most of a row's cost). Tokens are URL-safe: the result is the same string."""
+    marker = "TOKEN-MARKER"
+    before, _, after = (settings.SITE_URL + reverse(url_name, args=[marker])).partition(marker)
+    return before, after
+
+
+def link_rows(subscribers, *, chunk_size: int = CHUNK_ROWS) -> Iterator[tuple[str, ...]]:
+    """One CSV_HEADER row per subscriber of the queryset, read in chunks (flat memory for any roster)."""
+    form_before, form_after = _link_template("preference_form")
+    click_before, click_after = _link_template("one_click")
+    rows = subscribers.values_list("pk", "token_version", "imis_id", "email", "first_name", "last_name")
+    for pk, token_version, imis_id, email, first_name, last_name in rows.iterator(chunk_size=chunk_size):
+        token = token_for(pk, token_version)
+        yield (
+            imis_id,
+            email,
+            first_name,
+            last_name,
+            f"{form_before}{token}{form_after}",
+            f"{click_before}{token}{click_after}",
+        )
+
+
+def csv_chunks(rows: Iterable[tuple[str, ...]], *, header: tuple[str, ...] = CSV_HEADER) -> Iterator[str]:
+    """The CSV text in pieces of about CHUNK_BYTES: a header line, then one line per row."""
+    writer = csv.writer(_Echo())
+    buffer, size = [writer.writerow(header)], 0
+    for row in rows:
+        line = writer.writerow([_cell(value) for value in row])
+        buffer.append(line)
+        size += len(line)
+        if size >= CHUNK_BYTES:
+            yield "".join(buffer)
+            buffer, size = [], 0
+    if buffer:
+        yield "".join(buffer)
 
 
 def links_csv_lines(subscribers=None) -> Iterator[str]:
-    """CSV lines (header first) of mailable members' links, streamed in chunks: flat memory for any roster.
-    `subscribers` is a queryset to narrow down (e.g. the admin's selection); only mailable ones are kept."""
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_HEADER)
+    """The links CSV of mailable members, streamed. `subscribers` narrows it down (e.g. the admin's
+    selection); only mailable ones are kept."""
     queryset = selectors.mailable_subscribers()
     if subscribers is not None:
         queryset = queryset.filter(pk__in=subscribers.values("pk"))
-    fields = ("id", "imis_id", "email", "first_name", "last_name", "token_version")
-    for subscriber in queryset.only(*fields).iterator(chunk_size=CHUNK):
-        yield writer.writerow(
-            [
-                subscriber.imis_id,
-                subscriber.email,
-                _cell(subscriber.first_name),
-                _cell(subscriber.last_name),
-                preference_url(subscriber),
-                one_click_url(subscriber),
-            ]
-        )
+    return csv_chunks(link_rows(queryset))
 
 
 def links_mail(*, email: str) -> int:
