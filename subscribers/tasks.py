@@ -4,16 +4,20 @@
 from celery import shared_task
 
 from .outbox import send_push
-from .services import push, roster
+from .services import links, push, roster
 
 
 @shared_task(bind=True, ignore_result=True, max_retries=None)
 def push_changes(self):
-    """Push due pending changes to iMIS. iMIS unreachable: the changes stay pending with a backoff and this
+    """Push due pending changes to iMIS. iMIS unreachable, or changes still waiting for their backoff: this
     task comes back when the first of them is due."""
     result = push.changes_push()
-    if result.retry_later and not self.request.is_eager:
+    if self.request.is_eager:
+        pass  # in the web process (no broker): the next save or the sweeper pushes what is left
+    elif result.retry_later:
         raise self.retry(countdown=result.retry_in)
+    elif result.wake_in is not None:
+        raise self.retry(countdown=result.wake_in)  # changes still waiting for their backoff
     if result.more:
         send_push()  # the rest in a new message, so that other tasks get their turn
     return result.counts
@@ -29,3 +33,9 @@ def pull_roster():
 def sweep_changes():
     """Safety net on beat: release changes of dead workers, re-send lost push messages."""
     return push.changes_sweep()
+
+
+@shared_task(ignore_result=True)
+def mail_links(subscriber_ids):
+    """Mail fresh personal links to members who asked for them (ids only: no address in the message)."""
+    return links.links_mail(subscriber_ids=subscriber_ids)

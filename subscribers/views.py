@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from . import forms, selectors
 from .models import PreferenceChange
 from .ratelimits import over_limit
-from .services.links import links_mail
+from .services.links import links_mail_request
 from .services.preferences import preferences_save, preferences_unsubscribe_all
 
 CONTENT_SECURITY_POLICY = (
@@ -297,7 +297,7 @@ def lost_link(request):
         return _protect(_page(request, "subscribers/lost_link.html", {"form": form}, status=400))
     # Per address too, so that nobody can flood a member's mailbox from many addresses; silently.
     if not _limited(request, "lost-link-address", settings.LOST_LINK_EMAIL_RATE_LIMIT, key=_address_key):
-        links_mail(email=form.cleaned_data["email"])
+        links_mail_request(email=form.cleaned_data["email"])
     return redirect("lost_link_sent")
 
 

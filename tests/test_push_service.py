@@ -290,3 +290,20 @@ def test_it_caps_the_backoff():
 def test_it_records_nothing_when_nothing_is_pending(interest):
     assert push.changes_push().claimed == 0
     assert not SyncRun.objects.exists()
+
+
+def test_it_says_when_a_change_waiting_for_its_backoff_is_due(imis_pg):
+    change = member_saves(subscriber(1), newsletter(), True)
+    PreferenceChange.objects.filter(pk=change.pk).update(
+        next_attempt_at=timezone.now() + datetime.timedelta(seconds=30), attempts=2
+    )
+
+    result = push.changes_push()
+
+    assert result.claimed == 0 and not result.retry_later
+    assert 25 < result.wake_in <= 30  # the task comes back then, not only at the next sweep
+
+
+def test_it_has_nothing_to_wake_for_when_nothing_waits(imis_pg):
+    member_saves(subscriber(1), newsletter(), True)
+    assert push.changes_push().wake_in is None

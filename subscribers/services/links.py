@@ -83,11 +83,23 @@ def links_csv_lines(subscribers=None) -> Iterator[str]:
     return csv_chunks(link_rows(queryset))
 
 
-def links_mail(*, email: str) -> int:
-    """Mail a fresh link to each mailable member at this address (one message). Returns how many members
-    the message covers: callers must answer the same whatever it is, so that nobody learns who is a
-    member."""
-    members: Iterable = list(selectors.subscribers_for_address(email)[:10])
+def links_mail_request(*, email: str) -> None:
+    """Someone asked for fresh links at `email` ("lost link / not you"). The mail is written and sent by a
+    worker: the request answers in the same time whether the address is known or not (one indexed look-up
+    either way, and a message is queued even for nobody). Never raises."""
+    from ..tasks import mail_links
+
+    subscriber_ids = list(selectors.subscribers_for_address(email).values_list("pk", flat=True)[:10])
+    try:
+        mail_links.delay(subscriber_ids)
+    except Exception as exc:  # broker down: the member asks again; nothing else depends on this mail
+        logger.warning("lost-link mail not queued (%s)", type(exc).__name__)
+
+
+def links_mail(*, subscriber_ids: Iterable[int]) -> int:
+    """Mail a fresh link of each of these members (who share one address) in one message to that address.
+    Returns how many members the message covers (0: none left mailable, nothing sent)."""
+    members = list(selectors.mailable_subscribers().filter(pk__in=list(subscriber_ids)))
     if not members:
         return 0
     context = {
@@ -98,7 +110,7 @@ def links_mail(*, email: str) -> int:
     body = render_to_string("subscribers/email/lost_link_body.txt", context)
     try:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [members[0].email])
-    except Exception as exc:  # the page answers the same; staff see the failure in the log, without the address
+    except Exception as exc:  # staff see the failure in the log, without the address
         logger.error("lost-link mail not sent: %s", type(exc).__name__)
         return 0
     return len(members)

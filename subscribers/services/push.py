@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, F, Min, OuterRef, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -48,6 +48,9 @@ class PushResult:
     retry_later: int = 0
     retry_in: float | None = None  # seconds until the earliest change put back for later is due
     more: bool = False  # stopped at the batch limit with changes still due
+    # Nothing due now, but changes put back by an earlier failure wait for their backoff: seconds until the
+    # first is due. The task comes back then, so that they do not wait for the sweeper.
+    wake_in: float | None = None
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -369,7 +372,17 @@ def changes_push(*, max_batches: int | None = None, using=None) -> PushResult:
                 error=error or "; ".join(total.errors)[:2000],
             )
     total.more = more
+    if not total.retry_later and not more:
+        total.wake_in = _seconds_until_next_waiting_change()
     return total
+
+
+def _seconds_until_next_waiting_change() -> float | None:
+    now = timezone.now()
+    first = PreferenceChange.objects.filter(state=State.PENDING, next_attempt_at__gt=now).aggregate(
+        first=Min("next_attempt_at")
+    )["first"]
+    return None if first is None else max((first - now).total_seconds(), 0.0)
 
 
 def changes_release_stale(*, now=None) -> int:
