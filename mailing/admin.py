@@ -1,12 +1,14 @@
 """Admin of the mailing system's side: API keys (shown once), webhook deliveries, target groups with
 sizes, combinations, CSV export and charts."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+
+from preference_center.admin_base import ReadOnlyAdmin, messages
 
 from . import selectors
 from .exports import export_response
@@ -72,7 +74,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = ("change_uuid", "state", "attempts", "last_status", "last_error", "next_attempt_at", "delivered_at")
     list_filter = ("state",)
     list_select_related = ("change",)
@@ -81,15 +83,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     @admin.display(description="event id (change UUID)")
     def change_uuid(self, obj):
         return obj.change.uuid
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="Send the selected events again now", permissions=["view"])
     def retry(self, request, queryset):
@@ -104,7 +97,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(TargetGroup)
-class TargetGroupAdmin(admin.ModelAdmin):
+class TargetGroupAdmin(ReadOnlyAdmin):
     """Each interest on the form as a target group: sizes, export; combinations and charts pages."""
 
     list_display = ("display_label", "group", "size", "export_link")
@@ -127,15 +120,6 @@ class TargetGroupAdmin(admin.ModelAdmin):
     def export_link(self, obj):
         url = reverse("admin:mailing_targetgroup_export") + f"?any_of={obj.pk}"
         return format_html('<a href="{}">CSV with personal links</a>', url)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         view = self.admin_site.admin_view

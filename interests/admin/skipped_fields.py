@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from preference_center.admin_base import ReadOnlyAdmin
+
 from ..models import SkippedImisField
 
 
 @admin.register(SkippedImisField)
-class SkippedImisFieldAdmin(admin.ModelAdmin):
+class SkippedImisFieldAdmin(ReadOnlyAdmin):
     """Read-only: what the last discovery did not offer, and why. Discovery alone writes it."""
 
     list_display = ["table_name", "field_name", "reason", "seen_at"]
@@ -22,12 +24,3 @@ class SkippedImisFieldAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return super().has_module_permission(request) or self._may_see_interests(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -7,22 +7,11 @@ from django.urls import path
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from preference_center.admin_base import ReadOnlyAdmin
+
 from ..models import PreferenceChange, SyncRun
 from ..services import push
 from ..sync import sync_overview_get
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """History is append-only: staff look, never add, edit or delete."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PreferenceChange)
