@@ -1,14 +1,14 @@
 """Admin of the mailing system's side: API keys (shown once), webhook deliveries, target groups with
 sizes, combinations, CSV export and charts."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from preference_center.admin_base import ReadOnlyAdmin, messages
+from preference_center.admin_base import ReadOnlyAdmin
 
 from . import selectors
 from .exports import export_response
