@@ -61,3 +61,9 @@ def test_the_production_cache_keeps_one_client_and_still_works():
     assert cache.add(key, 1, 60) is True and cache.add(key, 1, 60) is False
     assert cache.incr(key) == 2 and cache.get(key) == 2
     assert cache._cache.get_client(key) is cache._cache.get_client(key, write=True)
+
+
+@override_settings(CACHES=REDIS_CACHE)
+def test_the_production_cache_refuses_to_incr_a_missing_key_like_django():
+    with pytest.raises(ValueError):
+        caches["default"].incr(fresh_group())
