@@ -10,6 +10,7 @@ from django.test import override_settings
 from interests.models import RemoteInterest
 from preference_center.imis.sandbox import build_sandbox, member_id
 from subscribers.models import Preference, PreferenceChange, Subscriber, SyncRun
+from subscribers.services import push
 from subscribers.services.preferences import preferences_save
 from subscribers.services.roster import roster_pull
 from subscribers.tasks import pull_roster
@@ -253,3 +254,22 @@ def test_it_keeps_members_active_when_imis_sorts_ids_differently_from_us(interes
 
     assert run.counts["members_deactivated"] == 0
     assert sorted(Subscriber.objects.filter(active=True).values_list("imis_id", flat=True)) == sorted(ids)
+
+
+def test_a_kept_local_change_still_reaches_imis_after_the_pull_recorded_what_imis_held(interests):
+    roster_pull()
+    newsletter = interests["NEWSLETTER"]
+    subscriber = Subscriber.objects.get(imis_id=member_id(1))
+    old = imis_value(1)
+    preferences_save(subscriber=subscriber, wanted={newsletter.pk: not old}, source="form")
+    [latest] = preferences_save(subscriber=subscriber, wanted={newsletter.pk: old}, source="form")
+    set_imis(1, not old)
+    roster_pull()  # keeps the member's choice, records what iMIS held (a newer history row)
+
+    push.changes_push()
+
+    latest.refresh_from_db()
+    assert latest.state == PreferenceChange.State.DONE  # not superseded by the pull's history row
+    assert imis_value(1) is old
+    roster_pull()
+    assert pref(1, newsletter).value is old  # the member's choice stuck

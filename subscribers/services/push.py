@@ -125,12 +125,17 @@ def changes_claim(*, limit: int | None = None, now=None) -> Claim:
         list(Subscriber.objects.filter(id__in=subscriber_ids).select_for_update().order_by("id").values_list("id"))
 
         # Every change of these members, as committed now (we hold their locks): the latest per pair, and
-        # the pairs another worker is still sending.
+        # the pairs another worker is still sending. The pull's history rows (source imis: what iMIS held,
+        # never pushed) are not changes to write: they must not supersede the member's pending one.
         latest, busy = {}, set()
         mine = {c[0] for c in candidates}
-        for change_id, subscriber_id, interest_id, created_at, state in PreferenceChange.objects.filter(
-            subscriber_id__in=subscriber_ids, interest_id__in={c[2] for c in candidates}
-        ).values_list("id", "subscriber_id", "interest_id", "created_at", "state"):
+        for change_id, subscriber_id, interest_id, created_at, state in (
+            PreferenceChange.objects.filter(
+                subscriber_id__in=subscriber_ids, interest_id__in={c[2] for c in candidates}
+            )
+            .exclude(source=PreferenceChange.Source.IMIS)
+            .values_list("id", "subscriber_id", "interest_id", "created_at", "state")
+        ):
             pair = (subscriber_id, interest_id)
             if pair not in latest or (created_at, change_id) > latest[pair]:
                 latest[pair] = (created_at, change_id)
