@@ -273,3 +273,47 @@ def test_a_kept_local_change_still_reaches_imis_after_the_pull_recorded_what_imi
     assert imis_value(1) is old
     roster_pull()
     assert pref(1, newsletter).value is old  # the member's choice stuck
+
+
+def test_a_pull_that_outlived_its_lock_never_deactivates_members_a_later_pull_saw(interests):
+    """IMIS_PULL_LOCK_SECONDS expired during a long pull and a second pull ran meanwhile: the members it
+    marked (later than the first pull started) are still in iMIS."""
+    from django.core.cache import cache
+
+    from subscribers.services.roster import LOCK_KEY
+
+    roster_pull()
+    overtaken = []
+
+    def second_pull_meanwhile(stage, n):
+        if stage == "members" and not overtaken:
+            cache.delete(LOCK_KEY)  # the lock expired
+            overtaken.append(roster_pull())
+
+    with override_settings(IMIS_CHUNK_SIZE=10):
+        run = roster_pull(progress=second_pull_meanwhile)
+
+    assert overtaken[0].ok and run.ok
+    assert run.counts["members_deactivated"] == 0
+    assert Subscriber.objects.filter(active=False).count() == 0
+    # Nor does it move their "last seen" back before the later pull (which would deactivate them there).
+    assert not Subscriber.objects.filter(last_seen_in_imis_at__lt=overtaken[0].started_at).exists()
+
+
+def test_a_pull_interrupted_by_imis_going_down_deactivates_nobody(interests):
+    roster_pull()
+    real = dict(connections["imis"].settings_dict)
+
+    def imis_goes_down(stage, n):
+        connections["imis"].close()
+        connections["imis"].settings_dict.update(HOST="127.0.0.1", PORT="1")
+
+    try:
+        with override_settings(IMIS_CHUNK_SIZE=10):
+            run = roster_pull(progress=imis_goes_down)
+    finally:
+        connections["imis"].close()
+        connections["imis"].settings_dict.update(real)
+
+    assert not run.ok and "Unavailable" in run.error
+    assert Subscriber.objects.filter(active=False).count() == 0

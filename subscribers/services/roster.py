@@ -26,6 +26,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from interests.models import RemoteInterest
@@ -131,7 +132,10 @@ def _pull_members(using, now, counts, progress):
         with transaction.atomic():
             Subscriber.objects.bulk_create(new, batch_size=BATCH)
             Subscriber.objects.bulk_update(changed, [*MEMBER_FIELDS, "active", "updated_at"], batch_size=BATCH)
-            Subscriber.objects.filter(imis_id__in=ids).update(last_seen_in_imis_at=now)
+            # Never back in time: a later pull running meanwhile may have marked them already.
+            Subscriber.objects.filter(imis_id__in=ids).filter(
+                Q(last_seen_in_imis_at__lt=now) | Q(last_seen_in_imis_at__isnull=True)
+            ).update(last_seen_in_imis_at=now)
         counts["members_seen"] += len(chunk)
         counts["members_created"] += len(new)
         counts["members_updated"] += len(changed)
@@ -140,8 +144,12 @@ def _pull_members(using, now, counts, progress):
             progress("members", len(chunk))
     if not seen_any:
         raise PullRefused("iMIS returned no members: nothing was changed (is IMIS_DATABASE_URL right?)")
-    # The whole roster streamed without error: whoever this pull did not see has left iMIS.
-    gone = Subscriber.objects.filter(active=True).exclude(last_seen_in_imis_at=now)
+    # The whole roster streamed without error: whoever this pull did not see has left iMIS. "Not seen" is
+    # "last seen before this pull started": a later pull that ran meanwhile (this one outlived its lock)
+    # marked the members it saw with its own, later time, and they are still there.
+    gone = Subscriber.objects.filter(active=True).filter(
+        Q(last_seen_in_imis_at__lt=now) | Q(last_seen_in_imis_at__isnull=True)
+    )
     counts["members_deactivated"] += gone.update(active=False, updated_at=now)
 
 
