@@ -317,3 +317,29 @@ def test_a_pull_interrupted_by_imis_going_down_deactivates_nobody(interests):
 
     assert not run.ok and "Unavailable" in run.error
     assert Subscriber.objects.filter(active=False).count() == 0
+
+
+def test_a_value_read_from_imis_just_before_a_push_wrote_it_does_not_undo_the_members_choice(interests, monkeypatch):
+    from preference_center import imis
+
+    roster_pull()
+    newsletter = interests["NEWSLETTER"]
+    subscriber = Subscriber.objects.get(imis_id=member_id(2))
+    old = imis_value(2)
+    [change] = preferences_save(subscriber=subscriber, wanted={newsletter.pk: not old}, source="form")
+    real = imis.iter_checkbox_values
+
+    def push_right_after_the_read(table, *args, **kwargs):
+        for chunk in real(table, *args, **kwargs):
+            if table == "ud_EmailPrefs":
+                push.changes_push()  # iMIS commits the member's value, the change is done, imis_value follows
+            yield chunk  # what the pull read before that
+
+    monkeypatch.setattr(imis, "iter_checkbox_values", push_right_after_the_read)
+    run = roster_pull()
+
+    change.refresh_from_db()
+    assert change.state == "done" and imis_value(2) is (not old)
+    assert pref(2, newsletter).value is (not old)  # not "changed in iMIS" back to the stale value
+    assert run.counts.get("preferences_changed_in_imis", 0) == 0
+    assert not PreferenceChange.objects.filter(source="imis").exists()
