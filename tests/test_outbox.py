@@ -85,3 +85,28 @@ def test_it_sends_one_push_per_save_without_a_window(real_broker, settings):
     push_soon()
     push_soon()
     assert [m["headers"]["eta"] for m in queued(real_broker)] == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("visibility", "max_delay", "warned"), [(7200, 600, False), (600, 600, True), (300, 600, True)]
+)
+def test_a_system_check_warns_when_redis_would_redeliver_a_retry_before_it_is_due(
+    settings, visibility, max_delay, warned
+):
+    from django.core import checks
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": visibility}
+    settings.PUSH_RETRY_MAX_DELAY = max_delay
+
+    ids = [m.id for m in checks.run_checks(include_deployment_checks=True)]
+
+    assert ("subscribers.W001" in ids) is warned
+
+
+def test_the_check_is_quiet_in_the_embedded_default(settings):
+    from django.core import checks
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 1}
+    assert "subscribers.W001" not in [m.id for m in checks.run_checks()]

@@ -1,6 +1,7 @@
 """preferences_save: the one place a member's choices are written (form, one-click, admin, API)."""
 
 import pytest
+from django.db.models import F
 from django.test import override_settings
 
 from subscribers.models import Preference, PreferenceChange
@@ -106,3 +107,30 @@ def test_it_keeps_the_ip_address_as_the_policy_says(policy, ip, kept):
 def test_it_refuses_an_unknown_ip_policy():
     with override_settings(PREFERENCES_IP_POLICY="sometimes"), pytest.raises(ValueError):
         ip_for_history("203.0.113.77")
+
+
+def test_it_diffs_against_the_committed_values_not_a_stale_form():
+    """Two tabs (or the form and the API): the second save was read before the first committed."""
+    newsletter, events = make_interests(2)
+    subscriber = make_subscriber()
+    Preference.objects.create(subscriber=subscriber, interest=events, value=True, imis_value=True)
+    seen_by_both = form_state(subscriber_id=subscriber.pk)
+    preferences_save(
+        subscriber=subscriber, wanted={newsletter.pk: True, events.pk: False}, source="form", state=seen_by_both
+    )
+
+    # The other tab asks for the same: nothing changes any more, no second change, no false history.
+    again = preferences_save(
+        subscriber=subscriber, wanted={newsletter.pk: True, events.pk: False}, source="api", state=seen_by_both
+    )
+    assert again == []
+    assert PreferenceChange.objects.count() == 2
+
+    # A stale form against a value the pull changed meanwhile: only what really changes is written.
+    stale = form_state(subscriber_id=subscriber.pk)  # newsletter on, events off
+    Preference.objects.filter(subscriber=subscriber, interest=newsletter).update(value=False)  # from iMIS
+    changes = preferences_save(
+        subscriber=subscriber, wanted={newsletter.pk: False, events.pk: True}, source="form", state=stale
+    )
+    assert [(c.interest_id, c.old_value, c.new_value) for c in changes] == [(events.pk, False, True)]
+    assert PreferenceChange.objects.filter(old_value=F("new_value")).count() == 0

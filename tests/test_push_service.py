@@ -307,3 +307,36 @@ def test_it_says_when_a_change_waiting_for_its_backoff_is_due(imis_pg):
 def test_it_has_nothing_to_wake_for_when_nothing_waits(imis_pg):
     member_saves(subscriber(1), newsletter(), True)
     assert push.changes_push().wake_in is None
+
+
+def test_an_older_change_imis_committed_before_a_crash_is_recorded_done_even_when_superseded(interest):
+    member = subscriber(9)
+    older = member_saves(member, interest, True)
+    claim = push.changes_claim()
+    # The worker wrote the batch, iMIS committed, the worker died; meanwhile the member changed it again.
+    [outcome] = imis.write_changes([push._value_change(c) for c in push._outgoing(claim)])
+    newer = member_saves(member, interest, False)
+
+    assert push.changes_release_stale(now=timezone.now() + datetime.timedelta(hours=1)) == 1
+    result = push.changes_push()
+
+    older.refresh_from_db()
+    assert older.state == PreferenceChange.State.DONE and older.activity_seqn == outcome.seqn  # as iMIS has it
+    assert state_of(newer) == PreferenceChange.State.DONE
+    assert [r[5] for r in activities()] == [str(older.uuid), str(newer.uuid)]
+    assert ud_value(member.imis_id) is False
+    assert (result.done, result.not_needed) == (2, 0)
+
+
+def test_an_older_change_never_written_is_still_not_needed_when_superseded(interest):
+    member = subscriber(10)
+    older = member_saves(member, interest, True)
+    push.changes_claim()  # the worker died before writing anything
+    newer = member_saves(member, interest, False)
+
+    push.changes_release_stale(now=timezone.now() + datetime.timedelta(hours=1))
+    result = push.changes_push()
+
+    assert [state_of(older), state_of(newer)] == ["not_needed", "done"]
+    assert [r[5] for r in activities()] == [str(newer.uuid)]
+    assert (result.done, result.not_needed) == (1, 1)

@@ -10,6 +10,7 @@ from django.test import override_settings
 from interests.models import RemoteInterest
 from preference_center.imis.sandbox import build_sandbox, member_id
 from subscribers.models import Preference, PreferenceChange, Subscriber, SyncRun
+from subscribers.services import push
 from subscribers.services.preferences import preferences_save
 from subscribers.services.roster import roster_pull
 from subscribers.tasks import pull_roster
@@ -253,3 +254,92 @@ def test_it_keeps_members_active_when_imis_sorts_ids_differently_from_us(interes
 
     assert run.counts["members_deactivated"] == 0
     assert sorted(Subscriber.objects.filter(active=True).values_list("imis_id", flat=True)) == sorted(ids)
+
+
+def test_a_kept_local_change_still_reaches_imis_after_the_pull_recorded_what_imis_held(interests):
+    roster_pull()
+    newsletter = interests["NEWSLETTER"]
+    subscriber = Subscriber.objects.get(imis_id=member_id(1))
+    old = imis_value(1)
+    preferences_save(subscriber=subscriber, wanted={newsletter.pk: not old}, source="form")
+    [latest] = preferences_save(subscriber=subscriber, wanted={newsletter.pk: old}, source="form")
+    set_imis(1, not old)
+    roster_pull()  # keeps the member's choice, records what iMIS held (a newer history row)
+
+    push.changes_push()
+
+    latest.refresh_from_db()
+    assert latest.state == PreferenceChange.State.DONE  # not superseded by the pull's history row
+    assert imis_value(1) is old
+    roster_pull()
+    assert pref(1, newsletter).value is old  # the member's choice stuck
+
+
+def test_a_pull_that_outlived_its_lock_never_deactivates_members_a_later_pull_saw(interests):
+    """IMIS_PULL_LOCK_SECONDS expired during a long pull and a second pull ran meanwhile: the members it
+    marked (later than the first pull started) are still in iMIS."""
+    from django.core.cache import cache
+
+    from subscribers.services.roster import LOCK_KEY
+
+    roster_pull()
+    overtaken = []
+
+    def second_pull_meanwhile(stage, n):
+        if stage == "members" and not overtaken:
+            cache.delete(LOCK_KEY)  # the lock expired
+            overtaken.append(roster_pull())
+
+    with override_settings(IMIS_CHUNK_SIZE=10):
+        run = roster_pull(progress=second_pull_meanwhile)
+
+    assert overtaken[0].ok and run.ok
+    assert run.counts["members_deactivated"] == 0
+    assert Subscriber.objects.filter(active=False).count() == 0
+    # Nor does it move their "last seen" back before the later pull (which would deactivate them there).
+    assert not Subscriber.objects.filter(last_seen_in_imis_at__lt=overtaken[0].started_at).exists()
+
+
+def test_a_pull_interrupted_by_imis_going_down_deactivates_nobody(interests):
+    roster_pull()
+    real = dict(connections["imis"].settings_dict)
+
+    def imis_goes_down(stage, n):
+        connections["imis"].close()
+        connections["imis"].settings_dict.update(HOST="127.0.0.1", PORT="1")
+
+    try:
+        with override_settings(IMIS_CHUNK_SIZE=10):
+            run = roster_pull(progress=imis_goes_down)
+    finally:
+        connections["imis"].close()
+        connections["imis"].settings_dict.update(real)
+
+    assert not run.ok and "Unavailable" in run.error
+    assert Subscriber.objects.filter(active=False).count() == 0
+
+
+def test_a_value_read_from_imis_just_before_a_push_wrote_it_does_not_undo_the_members_choice(interests, monkeypatch):
+    from preference_center import imis
+
+    roster_pull()
+    newsletter = interests["NEWSLETTER"]
+    subscriber = Subscriber.objects.get(imis_id=member_id(2))
+    old = imis_value(2)
+    [change] = preferences_save(subscriber=subscriber, wanted={newsletter.pk: not old}, source="form")
+    real = imis.iter_checkbox_values
+
+    def push_right_after_the_read(table, *args, **kwargs):
+        for chunk in real(table, *args, **kwargs):
+            if table == "ud_EmailPrefs":
+                push.changes_push()  # iMIS commits the member's value, the change is done, imis_value follows
+            yield chunk  # what the pull read before that
+
+    monkeypatch.setattr(imis, "iter_checkbox_values", push_right_after_the_read)
+    run = roster_pull()
+
+    change.refresh_from_db()
+    assert change.state == "done" and imis_value(2) is (not old)
+    assert pref(2, newsletter).value is (not old)  # not "changed in iMIS" back to the stale value
+    assert run.counts.get("preferences_changed_in_imis", 0) == 0
+    assert not PreferenceChange.objects.filter(source="imis").exists()

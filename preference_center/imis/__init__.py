@@ -8,6 +8,7 @@ from .gateway import (
     iter_checkbox_values,
     iter_roster,
     write_changes,
+    written_activities,
 )
 from .identifiers import InvalidIdentifier, is_valid_identifier
 from .types import (
@@ -41,6 +42,7 @@ __all__ = [
     "UdRow",
     "ValueChange",
     "WriteOutcome",
+    "written_activities",
     "discover_checkbox_fields",
     "health_check",
     "is_valid_identifier",

@@ -218,6 +218,23 @@ def _as_imis_time(value: datetime.datetime | None):
     return value
 
 
+def written_activities(changes: Iterable[tuple[str, str]], using=None) -> dict[str, int]:
+    """{change id: Activity SEQN} for the (iMIS ID, change id) pairs iMIS already holds an Activity row of
+    (SOURCE_CODE = change id): what an earlier attempt committed before its worker was lost."""
+    pairs = list(changes)
+    connection = _connection(using)
+    stmts = Statements(connection)
+    found = {}
+    with _unavailable_on_connection_errors(), connection.cursor() as cursor:
+        for chunk in _chunks(pairs, MAX_IN_LIST // 2):
+            ids = sorted({imis_id for imis_id, _code in chunk})
+            codes = [code for _imis_id, code in chunk]
+            cursor.execute(stmts.activities_for(len(ids), len(codes)), [*ids, *codes])
+            rows = {(_text(i), _text(code)): seqn for i, code, seqn in cursor.fetchall()}
+            found.update({code: int(rows[(i, code)]) for i, code in chunk if (i, code) in rows})
+    return found
+
+
 def write_changes(changes: Iterable[ValueChange], using=None, *, create_missing_rows=None, name_log=None):
     """Write a batch of checkbox changes in ONE iMIS transaction and return a WriteOutcome per change.
 

@@ -7,8 +7,8 @@ import ipaddress
 from collections.abc import Mapping
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, FilteredRelation, Q
 from django.utils import timezone
 
 from ..models import Preference, PreferenceChange, Subscriber
@@ -74,6 +74,15 @@ def preferences_save(
     ip = ip_for_history(ip_address)
     user_agent = (user_agent or "")[:USER_AGENT_MAX]
     with transaction.atomic():
+        # The diff above is against what the member saw, which another save (a second tab, the API) or the
+        # pull may have changed since: with the member locked, keep only what still changes, and record
+        # as old value what was committed.
+        committed = _lock_member_and_read(subscriber.pk, [spec.id for spec, _value in diff])
+        diff = sorted(
+            ((spec, value) for spec, value in diff if committed.get(spec.id, False) != value), key=lambda d: d[0].id
+        )
+        if not diff:
+            return []
         Preference.objects.bulk_create(
             [
                 Preference(subscriber_id=subscriber.pk, interest_id=spec.id, value=value, updated_at=now)
@@ -88,7 +97,7 @@ def preferences_save(
                 PreferenceChange(
                     subscriber_id=subscriber.pk,
                     interest_id=spec.id,
-                    old_value=state.values.get(spec.id, False),
+                    old_value=committed.get(spec.id, False),
                     new_value=value,
                     source=source,
                     user_agent=user_agent,
@@ -103,6 +112,21 @@ def preferences_save(
         enqueue_push()
         transaction.on_commit(lambda: preferences_changed.send(sender=PreferenceChange, changes=changes))
     return changes
+
+
+def _lock_member_and_read(subscriber_id, interest_ids) -> dict[int, bool]:
+    """Lock the member's row until the transaction ends (the saves of one member queue up behind it) and
+    read their committed values of these interests, in one statement. SQLite has no row locks: a no-op
+    write first takes its write lock, so that the read never has to upgrade ("database is locked")."""
+    member = Subscriber.objects.filter(pk=subscriber_id)
+    if not connection.features.has_select_for_update:
+        member.update(token_version=F("token_version"))
+    rows = (
+        member.annotate(mine=FilteredRelation("preferences", condition=Q(preferences__interest_id__in=interest_ids)))
+        .select_for_update(of=("self",))
+        .values_list("id", "mine__interest_id", "mine__value")  # "id": FOR UPDATE OF names the member's table
+    )
+    return {interest_id: value for _id, interest_id, value in rows if interest_id is not None}
 
 
 def preferences_unsubscribe_all(

@@ -2,7 +2,9 @@
 
 A change goes pending -> sending (claimed) -> done (iMIS committed, Activity SEQN recorded), or back to
 pending with a backoff when iMIS is unreachable, or failed with a plain reason (no UD row, iMIS refused),
-or not_needed when a later change of the same member x interest supersedes it (its history stays).
+or not_needed when a later change of the same member x interest supersedes it (its history stays; one
+tried before is first looked up in iMIS, and recorded done if an attempt committed before its worker was
+lost).
 
 Exactly once: a change is marked done only after iMIS committed. A worker that dies in between leaves
 the change in "sending"; the sweeper puts it back to pending after PUSH_CLAIM_TIMEOUT, and the retry finds
@@ -35,6 +37,7 @@ from ..models import Preference, PreferenceChange, Subscriber, SyncRun
 logger = logging.getLogger(__name__)
 
 State = PreferenceChange.State
+SUPERSEDED = "superseded by a later change of the same interest"
 
 
 @dataclass
@@ -81,6 +84,9 @@ class Claim:
     claimed_at: datetime.datetime
     change_ids: list[int]
     superseded: int = 0
+    # Superseded changes an earlier, lost attempt may have written: iMIS is asked before they are recorded
+    # done (its Activity row exists) or not needed.
+    verify_ids: tuple[int, ...] = ()
 
 
 def retry_delay(attempts: int) -> float:
@@ -117,7 +123,7 @@ def changes_claim(*, limit: int | None = None, now=None) -> Claim:
             .exclude(Exists(in_flight))
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("created_at", "id")
-            .values_list("id", "subscriber_id", "interest_id", "created_at")[:limit]
+            .values_list("id", "subscriber_id", "interest_id", "created_at", "attempts")[:limit]
         )
         if not candidates:
             return Claim(now, [])
@@ -125,30 +131,45 @@ def changes_claim(*, limit: int | None = None, now=None) -> Claim:
         list(Subscriber.objects.filter(id__in=subscriber_ids).select_for_update().order_by("id").values_list("id"))
 
         # Every change of these members, as committed now (we hold their locks): the latest per pair, and
-        # the pairs another worker is still sending.
+        # the pairs another worker is still sending. The pull's history rows (source imis: what iMIS held,
+        # never pushed) are not changes to write: they must not supersede the member's pending one.
         latest, busy = {}, set()
         mine = {c[0] for c in candidates}
-        for change_id, subscriber_id, interest_id, created_at, state in PreferenceChange.objects.filter(
-            subscriber_id__in=subscriber_ids, interest_id__in={c[2] for c in candidates}
-        ).values_list("id", "subscriber_id", "interest_id", "created_at", "state"):
+        for change_id, subscriber_id, interest_id, created_at, state in (
+            PreferenceChange.objects.filter(
+                subscriber_id__in=subscriber_ids, interest_id__in={c[2] for c in candidates}
+            )
+            .exclude(source=PreferenceChange.Source.IMIS)
+            .values_list("id", "subscriber_id", "interest_id", "created_at", "state")
+        ):
             pair = (subscriber_id, interest_id)
             if pair not in latest or (created_at, change_id) > latest[pair]:
                 latest[pair] = (created_at, change_id)
             if state == State.SENDING and change_id not in mine:
                 busy.add(pair)
 
-        claim_ids, superseded = [], []
-        for change_id, subscriber_id, interest_id, _created_at in candidates:
+        claim_ids, superseded, verify = [], [], []
+        for change_id, subscriber_id, interest_id, _created_at, attempts in candidates:
             pair = (subscriber_id, interest_id)
             if latest[pair][1] != change_id:
-                superseded.append(change_id)
+                # Tried before (its worker was lost, maybe after iMIS committed): ask iMIS first.
+                (verify if attempts else superseded).append(change_id)
             elif pair not in busy:
                 claim_ids.append(change_id)
         if superseded:
             PreferenceChange.objects.filter(id__in=superseded, state=State.PENDING).update(
                 state=State.NOT_NEEDED,
                 next_attempt_at=None,
-                last_error="superseded by a later change of the same interest",
+                last_error=SUPERSEDED,
+            )
+        if verify:
+            PreferenceChange.objects.filter(id__in=verify, state=State.PENDING).update(
+                state=State.SENDING, claimed_at=now
+            )
+            verify = sorted(
+                PreferenceChange.objects.filter(id__in=verify, state=State.SENDING, claimed_at=now).values_list(
+                    "id", flat=True
+                )
             )
         if claim_ids:
             PreferenceChange.objects.filter(id__in=claim_ids, state=State.PENDING).update(
@@ -160,7 +181,7 @@ def changes_claim(*, limit: int | None = None, now=None) -> Claim:
                     "id", flat=True
                 )
             )
-    return Claim(now, claim_ids, superseded=len(superseded))
+    return Claim(now, claim_ids, superseded=len(superseded), verify_ids=tuple(verify))
 
 
 @dataclass(frozen=True)
@@ -227,6 +248,8 @@ def _plain(exc):
 def changes_push_claimed(*, claim: Claim, using=None) -> PushResult:
     """Write the claimed changes to iMIS in ONE transaction, then record each outcome on our side."""
     result = PushResult(claimed=len(claim.change_ids), not_needed=claim.superseded)
+    if claim.verify_ids:
+        _settle_superseded(claim, result, using)
     if not claim.change_ids:
         return result
     changes = _outgoing(claim)
@@ -260,6 +283,47 @@ def changes_push_claimed(*, claim: Claim, using=None) -> PushResult:
         return result
     _mark_outcomes(claim, changes, outcomes, result)
     return result
+
+
+def _settle_superseded(claim, result, using):
+    """Superseded changes tried before: done if iMIS holds their Activity row (an attempt committed before
+    its worker was lost), not needed otherwise. iMIS unreachable: back to pending, asked again later."""
+    rows = list(
+        PreferenceChange.objects.filter(
+            id__in=claim.verify_ids, state=State.SENDING, claimed_at=claim.claimed_at
+        ).values_list("id", "uuid", "subscriber__imis_id")
+    )
+    mine = PreferenceChange.objects.filter(
+        id__in=[r[0] for r in rows], state=State.SENDING, claimed_at=claim.claimed_at
+    )
+    try:
+        found = imis.written_activities([(imis_id, str(uuid)) for _id, uuid, imis_id in rows], using=using)
+    except Exception as exc:  # noqa: BLE001 - whatever it is, nothing is decided: asked again later
+        error = f"superseded; not known yet whether iMIS holds it: {type(exc).__name__}: {_plain(exc)}"
+        delay = retry_delay(1)
+        with transaction.atomic():
+            result.retry_later += mine.update(
+                state=State.PENDING,
+                claimed_at=None,
+                last_error=error[:1000],
+                next_attempt_at=timezone.now() + datetime.timedelta(seconds=delay),
+            )
+        result.retry_in = delay if result.retry_in is None else min(result.retry_in, delay)
+        result.errors.append(error)
+        return
+    seqns = {cid: found[str(uuid)] for cid, uuid, _imis_id in rows if str(uuid) in found}
+    with transaction.atomic():
+        if seqns:
+            result.done += mine.filter(id__in=list(seqns)).update(
+                state=State.DONE,
+                synced_at=timezone.now(),
+                next_attempt_at=None,
+                last_error=f"written before its worker was lost; {SUPERSEDED}",
+                activity_seqn=_by_id(seqns, models.IntegerField()),
+            )
+        result.not_needed += mine.exclude(id__in=list(seqns)).update(
+            state=State.NOT_NEEDED, claimed_at=None, next_attempt_at=None, last_error=SUPERSEDED
+        )
 
 
 def _mine(claim, changes):
@@ -352,7 +416,7 @@ def changes_push(*, max_batches: int | None = None, using=None) -> PushResult:
                 more = changes_due_count() > 0
                 break
             claim = changes_claim()
-            if not claim.change_ids and not claim.superseded:
+            if not claim.change_ids and not claim.superseded and not claim.verify_ids:
                 break
             batches += 1
             total.add(changes_push_claimed(claim=claim, using=using))

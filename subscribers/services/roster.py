@@ -26,6 +26,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from interests.models import RemoteInterest
@@ -131,7 +132,10 @@ def _pull_members(using, now, counts, progress):
         with transaction.atomic():
             Subscriber.objects.bulk_create(new, batch_size=BATCH)
             Subscriber.objects.bulk_update(changed, [*MEMBER_FIELDS, "active", "updated_at"], batch_size=BATCH)
-            Subscriber.objects.filter(imis_id__in=ids).update(last_seen_in_imis_at=now)
+            # Never back in time: a later pull running meanwhile may have marked them already.
+            Subscriber.objects.filter(imis_id__in=ids).filter(
+                Q(last_seen_in_imis_at__lt=now) | Q(last_seen_in_imis_at__isnull=True)
+            ).update(last_seen_in_imis_at=now)
         counts["members_seen"] += len(chunk)
         counts["members_created"] += len(new)
         counts["members_updated"] += len(changed)
@@ -140,15 +144,24 @@ def _pull_members(using, now, counts, progress):
             progress("members", len(chunk))
     if not seen_any:
         raise PullRefused("iMIS returned no members: nothing was changed (is IMIS_DATABASE_URL right?)")
-    # The whole roster streamed without error: whoever this pull did not see has left iMIS.
-    gone = Subscriber.objects.filter(active=True).exclude(last_seen_in_imis_at=now)
+    # The whole roster streamed without error: whoever this pull did not see has left iMIS. "Not seen" is
+    # "last seen before this pull started": a later pull that ran meanwhile (this one outlived its lock)
+    # marked the members it saw with its own, later time, and they are still there.
+    gone = Subscriber.objects.filter(active=True).filter(
+        Q(last_seen_in_imis_at__lt=now) | Q(last_seen_in_imis_at__isnull=True)
+    )
     counts["members_deactivated"] += gone.update(active=False, updated_at=now)
 
 
 def _pull_values(using, table, interests, now, counts, progress):
     by_field = {interest.field_name: interest for interest in interests}
     interest_ids = [interest.pk for interest in interests]
-    for chunk in imis.iter_checkbox_values(table, list(by_field), using=using):
+    chunks = imis.iter_checkbox_values(table, list(by_field), using=using)
+    while True:
+        read_at = timezone.now()  # before the chunk is read: a push that wrote since is newer than it
+        chunk = next(chunks, None)
+        if chunk is None:
+            break
         subscriber_ids = dict(
             Subscriber.objects.filter(imis_id__in=[row.imis_id for row in chunk]).values_list("imis_id", "id")
         )
@@ -178,18 +191,32 @@ def _pull_values(using, table, interests, now, counts, progress):
             _insert_preferences(creates)
             counts["preferences_created"] += len(creates)
             if differing:
-                _apply_imis_values(dict(differing), by_field, now, counts)
+                _apply_imis_values(dict(differing), by_field, now, counts, read_at=read_at)
         if progress:
             progress(table, len(chunk))
 
 
-def _apply_imis_values(new_values: dict[int, bool], by_field, now, counts):
-    """Preferences whose iMIS value changed: lock them, then decide with the pending changes in view."""
+def _apply_imis_values(new_values: dict[int, bool], by_field, now, counts, read_at=None):
+    """Preferences whose iMIS value changed: lock them, then decide with the pending changes in view.
+
+    A pair a push wrote after `read_at` (when the chunk was read) is left alone: the value read is older
+    than what the push wrote and recorded in imis_value; the next pull sees iMIS as it is."""
     locked = list(
         Preference.objects.select_for_update()
         .filter(pk__in=list(new_values))
+        .order_by("subscriber_id", "interest_id")  # one lock order with the saves: no deadlock
         .only("id", "subscriber_id", "interest_id", "value", "imis_value")
     )
+    pushed_since = set()
+    if read_at is not None:
+        pushed_since = set(
+            PreferenceChange.objects.filter(
+                state=PreferenceChange.State.DONE,
+                synced_at__gte=read_at,
+                subscriber_id__in={p.subscriber_id for p in locked},
+                interest_id__in={p.interest_id for p in locked},
+            ).values_list("subscriber_id", "interest_id")
+        )
     pending = {}
     for subscriber_id, interest_id, source, created_at in (
         PreferenceChange.objects.filter(
@@ -208,6 +235,9 @@ def _apply_imis_values(new_values: dict[int, bool], by_field, now, counts):
         value = new_values[preference.pk]
         if preference.imis_value == value:
             continue  # written meanwhile
+        if (preference.subscriber_id, preference.interest_id) in pushed_since:
+            counts["preferences_pushed_meanwhile"] += 1
+            continue
         local = pending.get((preference.subscriber_id, preference.interest_id))
         if local is not None:
             source, created_at = local
