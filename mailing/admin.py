@@ -67,7 +67,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
-    @admin.action(description="Revoke the selected keys (they stop working at once)")
+    @admin.action(description="Revoke the selected keys (they stop working at once)", permissions=["change"])
     def revoke(self, request, queryset):
         count = api_key_revoke(api_key_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"{count} key(s) revoked.", messages.SUCCESS)
