@@ -67,7 +67,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
-    @admin.action(description="Revoke the selected keys (they stop working at once)")
+    @admin.action(description="Revoke the selected keys (they stop working at once)", permissions=["change"])
     def revoke(self, request, queryset):
         count = api_key_revoke(api_key_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"{count} key(s) revoked.", messages.SUCCESS)
@@ -84,7 +84,11 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     def change_uuid(self, obj):
         return obj.change.uuid
 
-    @admin.action(description="Send the selected events again now", permissions=["view"])
+    def has_retry_permission(self, request):
+        # Read-only rows, but sending events again is a change: it needs the change permission.
+        return request.user.has_perm("mailing.change_webhookdelivery")
+
+    @admin.action(description="Send the selected events again now", permissions=["retry"])
     def retry(self, request, queryset):
         count = webhook_retry(delivery_ids=queryset.values_list("pk", flat=True))
         from .tasks import webhook_sweep

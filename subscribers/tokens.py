@@ -77,10 +77,12 @@ def one_click_url(subscriber) -> str:
 # Personal pages live under /p/<token>/: logs (Django's "Not Found: /p/..." warnings, errors with the
 # request path) keep the path shape but never the token.
 _TOKEN_IN_PATH = re.compile(r"(/p/)[^/\s?\"']+")
+# Nor an email address that a client put in a path (e.g. /api/v1/members/<address>/), raw or %-encoded.
+_EMAIL = re.compile(r"[\w.+%-]{1,200}(?:@|%40)[\w-]{1,63}(?:\.[\w-]{1,63})+")  # bounded: no slow backtracking
 
 
 def redact(text: str) -> str:
-    return _TOKEN_IN_PATH.sub(r"\1[token]", text)
+    return _EMAIL.sub("[email]", _TOKEN_IN_PATH.sub(r"\1[token]", text))
 
 
 class RedactTokensFilter(logging.Filter):

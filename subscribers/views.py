@@ -257,15 +257,23 @@ def one_click(request, token):
     subscriber = selectors.subscriber_for_token(token)
     if subscriber is None:
         return _link_invalid(request)
+    confirm = settings.PREFERENCES_CONFIRM_EMAIL
     if request.method != "POST":
-        return _page(request, "subscribers/one_click.html", {"token": token})
+        confirm_form = forms.ConfirmEmailForm() if confirm else None
+        return _page(request, "subscribers/one_click.html", {"token": token, "confirm_form": confirm_form})
     if request.POST.get("List-Unsubscribe") != "One-Click":
-        # The confirmation button of the GET page: an ordinary form, so CSRF applies.
+        # The confirmation button of the GET page: an ordinary form, so CSRF applies, and so does the
+        # forwarded-mail check (only the RFC 8058 POST of a mail client skips it).
         rejected = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
         if rejected is not None:
             return rejected
         if request.POST.get("confirm") != "1":
             return _bad_request(request, token, "This request was not understood.")
+        if confirm:
+            confirm_form = forms.ConfirmEmailForm(request.POST, expected_email=subscriber.email)
+            if not confirm_form.is_valid():
+                context = {"token": token, "confirm_form": confirm_form}
+                return _page(request, "subscribers/one_click.html", context, status=400)
     preferences_unsubscribe_all(
         subscriber=subscriber,
         source=PreferenceChange.Source.ONE_CLICK,

@@ -51,3 +51,19 @@ def test_it_revokes_keys_from_the_list_and_offers_no_delete(staff_client):
     api_key.refresh_from_db()
     assert api_key.revoked_at is not None
     assert client.get(f"/admin/mailing/apikey/{api_key.pk}/delete/").status_code == 403
+
+
+def test_staff_who_may_only_view_keys_cannot_revoke_them():
+    from django.contrib.auth.models import Permission
+
+    viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename="view_apikey"))
+    client = Client()
+    client.force_login(viewer)
+    api_key = ApiKey.objects.create(name="Mailer", scope="read", prefix="abcd1234", key_hash="0" * 64)
+
+    assert client.get("/admin/mailing/apikey/").status_code == 200
+    client.post("/admin/mailing/apikey/", {"action": "revoke", "_selected_action": [api_key.pk]})
+
+    api_key.refresh_from_db()
+    assert api_key.revoked_at is None

@@ -205,3 +205,20 @@ def test_it_pushes_an_api_write_to_imis_like_a_form_write(imis_pg, django_captur
         [imis_id, str(change.uuid)],
     )
     assert (seqn, product_code) == (change.activity_seqn, "NEWSLETTER")
+
+
+def test_answers_with_personal_links_are_never_cached():
+    news, _ = make_interests(2)
+    member("00123", on=[news])
+    client, _, _ = api_client()
+
+    answers = [
+        client.get("/api/v1/members/00123/"),
+        client.post("/api/v1/members/lookup/", {"email": "m00123@example.org"}, content_type="application/json"),
+        client.get(f"/api/v1/target-groups/{news.pk}/members/"),
+        client.get(f"/api/v1/target-groups/combined/members/?any_of={news.pk}"),
+    ]
+
+    for response in answers:
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]

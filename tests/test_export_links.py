@@ -71,3 +71,29 @@ def test_it_exports_from_the_admin_and_rotates_links(admin_client):
     assert selectors.subscriber_for_token(old_token) is None
     jane.refresh_from_db()
     assert jane.token_version == 2
+
+
+def _staff(*codenames):
+    from django.contrib.auth.models import Permission, User
+    from django.test import Client
+
+    user = User.objects.create_user(f"staff-{'-'.join(codenames)}", password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_admin_export_needs_the_export_permission_not_just_view():
+    jane = make_subscriber(email="jane@example.org")
+    action = {"action": "export_links", "_selected_action": [jane.pk]}
+    viewer = _staff("view_subscriber")
+    exporter = _staff("view_subscriber", "export_targetgroup")
+
+    refused = viewer.post("/admin/subscribers/subscriber/", action)
+    allowed = exporter.post("/admin/subscribers/subscriber/", action)
+
+    assert not refused.get("Content-Type", "").startswith("text/csv")
+    assert "export_links" not in viewer.get("/admin/subscribers/subscriber/").content.decode()
+    assert allowed.status_code == 200 and allowed["Content-Type"].startswith("text/csv")
+    assert "no-store" in allowed["Cache-Control"]

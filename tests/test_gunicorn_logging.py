@@ -37,3 +37,20 @@ def test_the_production_configuration_uses_it():
     exec(open("gunicorn.conf.py").read(), namespace)  # noqa: S102 - our own configuration file
     cfg.set("logger_class", namespace["logger_class"])
     assert cfg.logger_class is RedactingLogger
+
+
+def test_it_redacts_addresses_from_the_access_log(capsys):
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    cfg.set("access_log_format", '"%(r)s" %(U)s %(s)s')
+    logger = RedactingLogger(cfg)
+    path = "/api/v1/members/jane.doe%40example.org/"
+    environ = {"REQUEST_METHOD": "GET", "RAW_URI": path, "PATH_INFO": path, "SERVER_PROTOCOL": "HTTP/1.1"}
+    logger.access(
+        SimpleNamespace(status="404 Not Found", sent=0, headers=[]),
+        SimpleNamespace(headers=[]),
+        environ,
+        datetime.timedelta(milliseconds=3),
+    )
+    line = capsys.readouterr().out
+    assert "jane.doe" not in line and "/api/v1/members/[email]/" in line

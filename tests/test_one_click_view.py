@@ -2,7 +2,7 @@
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, override_settings
 
 from subscribers.models import Preference, PreferenceChange
 from subscribers.tokens import make_token, one_click_url
@@ -84,3 +84,32 @@ def test_it_writes_no_history_for_a_member_already_unsubscribed(client):
     response = client.post(url(member), {"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
     assert not PreferenceChange.objects.exists()
+
+
+# --- forwarded mail: PREFERENCES_CONFIRM_EMAIL ------------------------------------------------------------
+
+
+@override_settings(PREFERENCES_CONFIRM_EMAIL=True)
+def test_the_confirmation_button_asks_for_the_address_in_confirm_mode(client, subscribed):
+    assert 'name="confirm_email"' in client.get(url(subscribed)).content.decode()
+
+    forwarded = client.post(url(subscribed), {"confirm": "1"})
+    wrong = client.post(url(subscribed), {"confirm": "1", "confirm_email": "someone.else@example.org"})
+
+    assert forwarded.status_code == 400 and wrong.status_code == 400
+    assert "Nothing was saved" in wrong.content.decode() and "no-store" in wrong["Cache-Control"]
+    assert set(values_of(subscribed).values()) == {True}
+    assert not PreferenceChange.objects.exists()
+
+    response = client.post(url(subscribed), {"confirm": "1", "confirm_email": subscribed.email.upper()})
+    assert response.status_code == 200
+    assert set(values_of(subscribed).values()) == {False}
+
+
+@override_settings(PREFERENCES_CONFIRM_EMAIL=True)
+def test_the_rfc_8058_post_still_needs_no_address_in_confirm_mode(subscribed):
+    response = Client(enforce_csrf_checks=True).post(
+        url(subscribed), "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 200
+    assert set(values_of(subscribed).values()) == {False}

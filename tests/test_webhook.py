@@ -317,3 +317,32 @@ def test_it_sends_only_the_sources_it_is_told_to(receiver):
     webhook_sweep.delay()
 
     assert [e["source"] for e in receiver.events()] == ["form"]
+
+
+@override_settings(MAILING_WEBHOOK_MAX_ATTEMPTS=1)
+def test_only_staff_who_may_change_deliveries_send_them_again(receiver):
+    from django.contrib.auth.models import Permission, User
+    from django.test import Client
+
+    [news] = make_interests(1)
+    form_save(member("1"), {news.pk: True})
+    receiver.statuses = [500]
+    webhook_sweep.delay()
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.state == "failed"
+
+    def staff(name, *codenames):
+        user = User.objects.create_user(name, password="pw", is_staff=True)
+        user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+        client = Client()
+        client.force_login(user)
+        return client
+
+    action = {"action": "retry", "_selected_action": [delivery.pk]}
+    staff("viewer", "view_webhookdelivery").post("/admin/mailing/webhookdelivery/", action)
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == ("failed", 1)
+
+    staff("operator", "view_webhookdelivery", "change_webhookdelivery").post("/admin/mailing/webhookdelivery/", action)
+    delivery.refresh_from_db()
+    assert delivery.state == "done"

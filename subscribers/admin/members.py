@@ -111,7 +111,11 @@ class SubscriberAdmin(admin.ModelAdmin):
             self.log_change(request, subscriber, "Rotated the personal link (token version bumped).")
         self.message_user(request, f"{rotated} link(s) rotated: send these members a new link.", messages.SUCCESS)
 
-    @admin.action(description="Export personal links (CSV, mailable members only)", permissions=["view"])
+    def has_export_permission(self, request):
+        # Personal links are credentials: the same permission as the target groups' export.
+        return request.user.has_perm("mailing.export_targetgroup")
+
+    @admin.action(description="Export personal links (CSV, mailable members only)", permissions=["export"])
     def export_links(self, request, queryset):
         response = StreamingHttpResponse(links_csv_lines(queryset), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="personal-links-{timezone.now():%Y%m%d-%H%M}.csv"'
