@@ -23,6 +23,9 @@ class RemoteInterest(models.Model):
     )
     discovered_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When a roster pull last read this field's values for every member. Until then a value found "on" in
+    # iMIS is a first sight, not a change made in iMIS (no history row).
+    values_pulled_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["position", "id"]

@@ -49,7 +49,9 @@ def run_sql(sql, params=()):
 
 
 def pref(i, interest):
-    return Preference.objects.get(subscriber__imis_id=member_id(i), interest=interest)
+    """The member's Preference; no row means off here and off in iMIS (rows are sparse)."""
+    found = Preference.objects.filter(subscriber__imis_id=member_id(i), interest=interest).first()
+    return found or Preference(value=False, imis_value=False)
 
 
 def test_it_imports_the_roster_and_the_values_of_the_interests_on_the_form(interests):
@@ -73,10 +75,13 @@ def test_it_imports_the_roster_and_the_values_of_the_interests_on_the_form(inter
         assert pref(i, interests["Policy_Updates"]).value is imis_value(i, "Policy_Updates", "UD_Topics")
     assert not PreferenceChange.objects.exists()
     assert not Preference.objects.filter(interest=hidden).exists()
-    # No ud_EmailPrefs row (every 17th member): unknown in iMIS, unticked here; the UD_Topics value is there.
-    no_row = pref(16, interests["NEWSLETTER"])
-    assert (no_row.value, no_row.imis_value) == (False, None)
-    assert pref(16, interests["Policy_Updates"]).imis_value is not None
+    # Rows only for what is on: 40 members x 3 interests, most of them off, make far fewer rows.
+    fields = (("NEWSLETTER", "ud_EmailPrefs"), ("EVENTS", "ud_EmailPrefs"), ("Policy_Updates", "UD_Topics"))
+    on_in_imis = sum(1 for i in range(40) for field, table in fields if imis_value(i, field, table))
+    assert Preference.objects.count() == on_in_imis == run.counts["preferences_created"] < 40 * 3
+    assert not Preference.objects.filter(value=False).exists()
+    # No ud_EmailPrefs row (every 17th member): nothing on there, no row here.
+    assert not Preference.objects.filter(subscriber__imis_id=member_id(16), interest=interests["NEWSLETTER"]).exists()
 
 
 def test_it_changes_nothing_on_a_second_pull_of_the_same_data(interests, django_assert_max_num_queries):
@@ -215,12 +220,14 @@ def test_it_imports_with_flat_memory(interests):
     assert large < small * 1.5
 
 
+@pytest.mark.django_db(databases=["default", "imis"], transaction=True)  # iMIS's errors end no test transaction
 def test_it_records_a_failure_in_the_run(interests):
     run_sql(f"DROP TABLE {q('imis', 'UD_Topics')}")
     run = roster_pull()
     assert not run.ok and "UD_Topics" in run.error
     assert Subscriber.objects.count() == 40  # the rest of the pull went through
-    assert Preference.objects.filter(interest=interests["NEWSLETTER"]).count() == 40
+    newsletter_on = sum(1 for i in range(40) if imis_value(i))
+    assert Preference.objects.filter(interest=interests["NEWSLETTER"], value=True).count() == newsletter_on > 0
 
 
 def test_it_runs_as_a_celery_task(interests):
@@ -343,3 +350,32 @@ def test_a_value_read_from_imis_just_before_a_push_wrote_it_does_not_undo_the_me
     assert pref(2, newsletter).value is (not old)  # not "changed in iMIS" back to the stale value
     assert run.counts.get("preferences_changed_in_imis", 0) == 0
     assert not PreferenceChange.objects.filter(source="imis").exists()
+
+
+def test_it_records_a_value_turned_on_in_imis_for_a_member_who_had_it_off(interests):
+    newsletter = interests["NEWSLETTER"]
+    i = next(i for i in range(40) if i % 17 != 16 and imis_value(i) is False)
+    roster_pull()
+    assert not Preference.objects.filter(subscriber__imis_id=member_id(i), interest=newsletter).exists()
+    set_imis(i, True)
+
+    run = roster_pull()
+
+    assert (pref(i, newsletter).value, pref(i, newsletter).imis_value) == (True, True)
+    (change,) = PreferenceChange.objects.all()
+    assert (change.source, change.state, change.old_value, change.new_value) == ("imis", "not_needed", False, True)
+    assert change.subscriber.imis_id == member_id(i) and change.note == "changed in iMIS"
+    assert run.counts["preferences_changed_in_imis"] == 1
+
+
+def test_it_takes_a_newly_shown_interest_s_values_without_history(interests):
+    roster_pull()
+    events = RemoteInterest.objects.create(table_name="UD_Topics", field_name="CE_Credits", visible=True)
+
+    run = roster_pull()
+
+    assert run.ok and not PreferenceChange.objects.exists()  # a first sight, not changes made in iMIS
+    on = sum(1 for i in range(40) if imis_value(i, "CE_Credits", "UD_Topics"))
+    assert Preference.objects.filter(interest=events, value=True, imis_value=True).count() == on > 0
+    events.refresh_from_db()
+    assert events.values_pulled_at == run.started_at

@@ -83,9 +83,13 @@ def preferences_save(
         )
         if not diff:
             return []
+        # A member x interest without a row is off here and in iMIS (the pull stores rows sparsely): a row
+        # made now starts from that known iMIS value; an existing row keeps the one it has.
         Preference.objects.bulk_create(
             [
-                Preference(subscriber_id=subscriber.pk, interest_id=spec.id, value=value, updated_at=now)
+                Preference(
+                    subscriber_id=subscriber.pk, interest_id=spec.id, value=value, imis_value=False, updated_at=now
+                )
                 for spec, value in diff
             ],
             update_conflicts=True,

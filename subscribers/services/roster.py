@@ -1,6 +1,6 @@
 """The roster pull: Subscriber and Preference filled from iMIS, with flat memory for any roster size.
 
-Three passes, each streaming ID-keyed chunks from the gateway and writing one chunk per transaction:
+Two passes, each streaming ID-keyed chunks from the gateway and writing one chunk per transaction:
 
 1. members (`Name`): new ones created, changed ones updated, returning ones reactivated, each marked
    seen by this pull; once the whole roster has streamed, active members the pull did not see are gone
@@ -13,8 +13,13 @@ Three passes, each streaming ID-keyed chunks from the gateway and writing one ch
    - a local change pending: the member's choice is kept (it is on its way to iMIS) and a history row
      (source imis, state not_needed) with a note says what iMIS held and why it was not taken, so that
      staff investigating "my choice did not stick" see both sides.
-   The first time a Preference is created from iMIS it takes the iMIS value, without a history row.
-3. members created by this pull who have no UD row get explicit rows: value False, imis_value None.
+   Rows are sparse: a member x interest without a Preference row is off here and off in iMIS, so a
+   pull stores rows only for values that are on (100,000 members x 60 fields would otherwise be 6
+   million rows, most of them "off", and their insertion alone longer than a pull may take). A value
+   found on without a row is a change made in iMIS (history row) once the interest's values have been
+   pulled before and the member is not new; otherwise it is a first sight, stored without history.
+   A member without a row in a UD table has nothing on there: no Preference row either (a save for them
+   fails in the push with a plain reason, "no UD row").
 """
 
 from __future__ import annotations
@@ -82,7 +87,6 @@ def roster_pull(*, using: str | None = None, progress: Progress | None = None) -
                 errors.append(
                     f"{table}: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
                 )
-        _fill_new_members(interests, started, counts)
         counts["mailable"] = Subscriber.objects.filter(mailable_q()).count()
         run.ok = not errors
         run.error = "\n".join(errors)
@@ -162,9 +166,13 @@ def _pull_values(using, table, interests, now, counts, progress):
         chunk = next(chunks, None)
         if chunk is None:
             break
-        subscriber_ids = dict(
-            Subscriber.objects.filter(imis_id__in=[row.imis_id for row in chunk]).values_list("imis_id", "id")
-        )
+        members = {
+            imis_id: (subscriber_id, created_at)
+            for imis_id, subscriber_id, created_at in Subscriber.objects.filter(
+                imis_id__in=[row.imis_id for row in chunk]
+            ).values_list("imis_id", "id", "created_at")
+        }
+        subscriber_ids = {imis_id: member[0] for imis_id, member in members.items()}
         # Tuples, not model instances: a pull reads every member's every row (6 million for 100,000 members
         # and 60 interests), and building instances of them was most of a pull with nothing changed.
         current = {
@@ -173,27 +181,48 @@ def _pull_values(using, table, interests, now, counts, progress):
                 subscriber_id__in=subscriber_ids.values(), interest_id__in=interest_ids
             ).values_list("id", "subscriber_id", "interest_id", "imis_value")
         }
-        creates, differing = [], []  # creates: (subscriber id, interest id, value)
+        creates, differing, turned_on = [], [], []  # creates: (subscriber id, interest id, value, iMIS value)
         for row in chunk:
-            subscriber_id = subscriber_ids.get(row.imis_id)
-            if subscriber_id is None:
+            member = members.get(row.imis_id)
+            if member is None:
                 counts["values_without_member"] += 1
                 continue
+            subscriber_id, created_at = member
             for field, value in row.values.items():
                 interest = by_field[field]
                 known = current.get((subscriber_id, interest.pk))
                 if known is None:
-                    creates.append((subscriber_id, interest.pk, value, value))
+                    if not value:
+                        continue  # no row: off here and off in iMIS already
+                    creates.append((subscriber_id, interest.pk, True, True))
+                    if interest.values_pulled_at is not None and created_at < now:
+                        turned_on.append((subscriber_id, interest.pk))
                 elif known[1] != value:
                     differing.append((known[0], value))
         with transaction.atomic():
             # A row the member created meanwhile (through the form) is theirs: conflicts are skipped.
             _insert_preferences(creates)
             counts["preferences_created"] += len(creates)
+            if turned_on:
+                labels = {interest.pk: interest.display_label for interest in interests}
+                PreferenceChange.objects.bulk_create(
+                    [_imis_history(_Pair(s, i), False, True, labels, "changed in iMIS") for s, i in turned_on],
+                    batch_size=BATCH,
+                )
+                counts["preferences_changed_in_imis"] += len(turned_on)
             if differing:
                 _apply_imis_values(dict(differing), by_field, now, counts, read_at=read_at)
         if progress:
             progress(table, len(chunk))
+    # Every member's values of these fields have been read once: from now on, "on" without a row is news.
+    RemoteInterest.objects.filter(pk__in=interest_ids, values_pulled_at__isnull=True).update(values_pulled_at=now)
+
+
+class _Pair:
+    """The (member, interest) a history row is about, where there is no Preference row to name it."""
+
+    def __init__(self, subscriber_id, interest_id):
+        self.subscriber_id, self.interest_id = subscriber_id, interest_id
 
 
 def _apply_imis_values(new_values: dict[int, bool], by_field, now, counts, read_at=None):
@@ -316,28 +345,3 @@ def _insert_preferences(rows):
 
 def _on_off(value):
     return "on" if value else "off"
-
-
-def _fill_new_members(interests, started, counts):
-    """Members created by this pull without a UD row: explicit rows, unticked, iMIS value unknown."""
-    if not interests:
-        return
-    interest_ids = [interest.pk for interest in interests]
-    after = 0
-    while True:
-        ids = list(
-            Subscriber.objects.filter(created_at__gte=started, pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", flat=True)[: settings.IMIS_CHUNK_SIZE]
-        )
-        if not ids:
-            return
-        have = set(
-            Preference.objects.filter(subscriber_id__in=ids, interest_id__in=interest_ids).values_list(
-                "subscriber_id", "interest_id"
-            )
-        )
-        missing = [(sid, iid, False, None) for sid in ids for iid in interest_ids if (sid, iid) not in have]
-        _insert_preferences(missing)
-        counts["preferences_without_ud_row"] += len(missing)
-        after = ids[-1]
