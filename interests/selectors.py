@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -36,22 +34,6 @@ def interests_with_audience(queryset: QuerySet[RemoteInterest] | None = None) ->
 def interests_on_form() -> QuerySet[RemoteInterest]:
     """What members see, in staff order: visible and still present in iMIS."""
     return RemoteInterest.objects.filter(visible=True, present_in_imis=True).order_by("position", "id")
-
-
-@dataclass
-class InterestGroup:
-    heading: str  # "" for interests without a group heading
-    interests: list[RemoteInterest] = field(default_factory=list)
-
-
-def interest_form_groups(interests=None) -> list[InterestGroup]:
-    """The form's fieldsets: interests under their group headings, groups in the order of their first
-    interest, interests in staff order within each group."""
-    groups: dict[str, InterestGroup] = {}
-    for interest in interests_on_form() if interests is None else interests:
-        heading = interest.group.strip()
-        groups.setdefault(heading, InterestGroup(heading)).interests.append(interest)
-    return list(groups.values())
 
 
 def interests_hidden_by_imis() -> QuerySet[RemoteInterest]:

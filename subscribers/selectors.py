@@ -60,7 +60,12 @@ def subscriber_for_token(token: str) -> Subscriber | None:
     return subscriber
 
 
-def form_state(*, subscriber_id: int) -> FormState:
+def form_specs() -> tuple[InterestSpec, ...]:
+    """The interests on the form, as every member sees them (the admin's preview)."""
+    return form_state(subscriber_id=None).specs
+
+
+def form_state(*, subscriber_id: int | None) -> FormState:
     """The interests on the form (visible and present in iMIS, by position) with the member's values, in
     one query whatever the number of interests. No Preference row reads as unticked."""
     rows = (

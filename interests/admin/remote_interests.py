@@ -11,6 +11,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
+from subscribers.forms import interest_fieldsets
+from subscribers.selectors import form_specs
+
 from .. import selectors, services
 from ..models import RemoteInterest
 
@@ -255,7 +258,8 @@ class RemoteInterestAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": "Preview of the member form",
-            "groups": selectors.interest_form_groups(),
+            # The member form's own markup (subscribers.forms), unticked: what members see, exactly.
+            "fieldsets": interest_fieldsets(specs, {}) if (specs := form_specs()) else "",
             "hidden_by_imis": list(selectors.interests_hidden_by_imis()),
         }
         return TemplateResponse(request, "admin/interests/remoteinterest/preview.html", context)
