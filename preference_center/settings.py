@@ -84,6 +84,20 @@ DATABASES = {
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 
+
+def sqlite_for_several_processes(config):
+    """SQLite shared by gunicorn's workers (the embedded default): transactions take the write lock when
+    they begin, so that a read-then-write transaction (a save, a claim) waits for another writer instead of
+    failing with "database is locked" when it upgrades; WAL lets readers go on meanwhile."""
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config.setdefault("OPTIONS", {}).update(
+            {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+        )
+    return config
+
+
+sqlite_for_several_processes(DATABASES["default"])
+
 IMIS_DB_ALIAS = "imis"
 
 
@@ -116,7 +130,7 @@ def imis_database_settings():
         }
     elif config["ENGINE"] == "django.db.backends.postgresql":
         config.setdefault("OPTIONS", {})["connect_timeout"] = env.int("IMIS_CONNECT_TIMEOUT", default=15)
-    return config
+    return sqlite_for_several_processes(config)
 
 
 DATABASES[IMIS_DB_ALIAS] = imis_database_settings()
