@@ -137,17 +137,21 @@ def test_it_sends_a_form_save_s_event_as_soon_as_it_commits(receiver, django_cap
     assert event["id"] == str(change.uuid) and event["source"] == "form"
 
 
+def api_turns_on(interest, capture_on_commit):
+    """Member 7 turns `interest` on through the API (a read-write key), commit callbacks run."""
+    client, _, _ = api_client(scope=ApiKey.Scope.READ_WRITE)
+    with capture_on_commit(execute=True):
+        return client.patch(
+            "/api/v1/members/7/preferences/",
+            {"preferences": [{"interest_id": interest.pk, "value": True}]},
+            content_type="application/json",
+        )
+
+
 def test_it_sends_an_api_write_s_event_as_soon_as_it_commits(receiver, django_capture_on_commit_callbacks):
     [news] = make_interests(1)
     member("7")
-    client, _, _ = api_client(scope=ApiKey.Scope.READ_WRITE)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.patch(
-            "/api/v1/members/7/preferences/",
-            {"preferences": [{"interest_id": news.pk, "value": True}]},
-            content_type="application/json",
-        )
+    response = api_turns_on(news, django_capture_on_commit_callbacks)
 
     assert response.status_code == 200
     assert [(e["member"]["imis_id"], e["source"], e["new_value"]) for e in receiver.events()] == [("7", "api", True)]
@@ -242,15 +246,8 @@ def test_it_sends_a_delivery_once_even_if_asked_twice(receiver):
 def test_it_keeps_the_member_s_save_when_the_receiver_is_down(django_capture_on_commit_callbacks):
     [news] = make_interests(1)
     subscriber = member("7")
-    client, _, _ = api_client(scope=ApiKey.Scope.READ_WRITE)
-
     with override_settings(MAILING_WEBHOOK_URL=closed_port_url(), MAILING_WEBHOOK_SECRET=SECRET):
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.patch(
-                "/api/v1/members/7/preferences/",
-                {"preferences": [{"interest_id": news.pk, "value": True}]},
-                content_type="application/json",
-            )
+        response = api_turns_on(news, django_capture_on_commit_callbacks)
 
     assert response.status_code == 200
     assert subscriber.preferences.get().value is True
@@ -281,14 +278,7 @@ def forget_connections():
 def test_it_keeps_the_member_s_save_when_redis_is_down(receiver, redis_down, django_capture_on_commit_callbacks):
     [news] = make_interests(1)
     subscriber = member("7")
-    client, _, _ = api_client(scope=ApiKey.Scope.READ_WRITE)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.patch(
-            "/api/v1/members/7/preferences/",
-            {"preferences": [{"interest_id": news.pk, "value": True}]},
-            content_type="application/json",
-        )
+    response = api_turns_on(news, django_capture_on_commit_callbacks)
 
     assert response.status_code == 200
     assert subscriber.preferences.get().value is True
