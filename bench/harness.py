@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -106,18 +107,46 @@ def _ms(text):
     return float(number) * _UNITS[unit]
 
 
+CPU_PROGRAMS = ("gunicorn", "postgres", "redis-server", "wrk")
+
+
+def cpu_seconds():
+    """CPU time (user + system) used so far by the running processes of each program in CPU_PROGRAMS,
+    machine-wide. A process that exits takes its time with it: the web workers, the database backends they
+    keep open (CONN_MAX_AGE) and Redis live through a run; wrk, which exits, is counted by wrk()."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = dict.fromkeys(CPU_PROGRAMS, 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        program = next((p for p in CPU_PROGRAMS if name.startswith(p[:15])), None)
+        if program is not None:
+            used[program] += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return used
+
+
 def wrk(url, *, connections=32, threads=2, seconds=10, script=None):
-    """Run wrk; return requests/s, p50 and p99 latency (ms), and the count of non-2xx/3xx answers."""
+    """Run wrk; return requests/s, p50 and p99 latency (ms), the count of non-2xx/3xx answers, and the CPU
+    microseconds each program of CPU_PROGRAMS spent per request."""
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
         cmd += ["-s", str(script)]
+    before, children = cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run([*cmd, url], check=True, capture_output=True, text=True).stdout
+    after, done = cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    after["wrk"] = before["wrk"] + (done.ru_utime + done.ru_stime) - (children.ru_utime + children.ru_stime)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))
     p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    requests = int(re.search(r"(\d+) requests in", out).group(1)) or 1
     return {
+        "cpu_us": {p: (after[p] - before[p]) / requests * 1e6 for p in CPU_PROGRAMS},
         "rps": rps,
         "p50": p50,
         "p99": p99,
