@@ -23,9 +23,9 @@ from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import forms, selectors
-from .models import PreferenceChange
-from .ratelimits import over_limit
+from . import forms, member_cache
+from .models import PreferenceChange, Subscriber
+from .ratelimits import over_limit, parse_rate
 from .services.links import links_mail_request
 from .services.preferences import preferences_save, preferences_unsubscribe_all
 
@@ -73,18 +73,29 @@ def _page(request, template, context=None, status=200):
 
 
 def personal_page(view):
-    """Rate limit by IP; headers that keep a personal page out of indexes, caches and Referer headers."""
+    """The member's pages: rate limited by IP and the member's page loaded, in one cache round trip
+    (subscribers.member_cache); the view gets the page (a forged, rotated or unknown link gets the
+    link-invalid page instead). Headers keep a personal page out of indexes, caches and Referer headers."""
 
     @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if _limited(request, "personal-page", settings.PREFERENCES_RATE_LIMIT):
+    def wrapper(request, token):
+        rate = parse_rate(settings.PREFERENCES_RATE_LIMIT)
+        seen = member_cache.visit(token, client=client_ip(request), group="personal-page", rate=rate)
+        if seen.over_limit:
             response = _page(request, "subscribers/rate_limited.html", status=429)
-            response["Retry-After"] = "60"
+            response["Retry-After"] = str(rate.period)
+        elif seen.page is None:
+            response = _link_invalid(request)
         else:
-            response = view(request, *args, **kwargs)
+            response = view(request, token, seen.page)
         return _protect(response)
 
     return wrapper
+
+
+def _email_of(page) -> str:
+    """The member's address, for PREFERENCES_CONFIRM_EMAIL (the cached page holds none)."""
+    return Subscriber.objects.filter(pk=page.subscriber_id).values_list("email", flat=True).first() or ""
 
 
 def _protect(response):
@@ -112,14 +123,11 @@ def _user_agent(request):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @personal_page
-def preference_form(request, token):
-    loaded = selectors.member_form(token)
-    if loaded is None:
-        return _link_invalid(request)
-    subscriber, state = loaded
+def preference_form(request, token, page):
+    state = page.state
     confirm = settings.PREFERENCES_CONFIRM_EMAIL
     if request.method != "POST":
-        return _form_page(request, subscriber, state, confirm=confirm)
+        return _form_page(request, page, confirm=confirm)
 
     unknown = forms.unknown_keys(request.POST, state.specs)
     action = request.POST.get("action", SAVE)
@@ -133,32 +141,32 @@ def preference_form(request, token):
     if action == UNTICK_ALL:
         wanted = dict.fromkeys(wanted, False)
     if confirm:
-        confirm_form = forms.ConfirmEmailForm(request.POST, expected_email=subscriber.email)
+        confirm_form = forms.ConfirmEmailForm(request.POST, expected_email=_email_of(page))
         if not confirm_form.is_valid():
-            return _render_form(request, subscriber, state, wanted, confirm_form=confirm_form, status=400)
+            return _render_form(request, page, wanted, confirm_form=confirm_form, status=400)
 
     changes = preferences_save(
-        subscriber=subscriber,
+        subscriber=Subscriber(id=page.subscriber_id),
         wanted=wanted,
         source=PreferenceChange.Source.FORM,
         user_agent=_user_agent(request),
         ip_address=client_ip(request),
         state=state,
     )
-    saved = signing.dumps([subscriber.pk, [[c.interest_id, int(c.new_value)] for c in changes]], salt=SAVED_SALT)
+    saved = signing.dumps([page.subscriber_id, [[c.interest_id, int(c.new_value)] for c in changes]], salt=SAVED_SALT)
     return redirect(f"{reverse('preference_saved', args=[token])}?c={saved}")
 
 
-def _render_form(request, subscriber, state, values, confirm_form=None, status=200):
+def _render_form(request, page, values, confirm_form=None, status=200):
     """The form through the template engine: the page after a failed confirmation (see _form_page)."""
     return _page(
         request,
         "subscribers/preferences.html",
         {
-            "fieldsets": forms.interest_fieldsets(state.specs, values) if state.specs else "",
-            "has_interests": bool(state.specs),
-            "masked_email": selectors.mask_email(subscriber.email),
-            "first_name": subscriber.first_name,
+            "fieldsets": forms.interest_fieldsets(page.state.specs, values) if page.state.specs else "",
+            "has_interests": bool(page.state.specs),
+            "masked_email": page.masked_email,
+            "first_name": page.first_name,
             "confirm_form": confirm_form,
         },
         status=status,
@@ -195,17 +203,17 @@ def _form_page_pieces(specs, *, greeting: bool, confirm: bool, association_name:
     return tuple(parts[0::3]), holes
 
 
-def _form_page(request, subscriber, state, *, confirm):
+def _form_page(request, page, *, confirm):
     """The member's form with their ticks: the cached pieces of preferences.html, joined."""
     chunks, holes = _form_page_pieces(
-        state.specs, greeting=bool(subscriber.first_name), confirm=confirm, association_name=settings.ASSOCIATION_NAME
+        page.state.specs, greeting=bool(page.first_name), confirm=confirm, association_name=settings.ASSOCIATION_NAME
     )
     slots = {
-        "masked_email": escape(selectors.mask_email(subscriber.email)),
-        "first_name": escape(subscriber.first_name),
+        "masked_email": escape(page.masked_email),
+        "first_name": escape(page.first_name),
         "csrf_token": get_token(request),
     }
-    values = state.values
+    values = page.state.values
     out = [chunks[0]]
     for hole, chunk in zip(holes, chunks[1:], strict=True):
         if hole.__class__ is int:
@@ -219,16 +227,13 @@ def _form_page(request, subscriber, state, *, confirm):
 
 @require_GET
 @personal_page
-def preference_saved(request, token):
+def preference_saved(request, token, page):
     """The confirmation after a save (POST/redirect/GET): what changed, and the choices as they are now."""
-    loaded = selectors.member_form(token)
-    if loaded is None:
-        return _link_invalid(request)
-    subscriber, state = loaded
+    state = page.state
     changed = None
     try:
         owner, pairs = signing.loads(request.GET.get("c", ""), salt=SAVED_SALT, max_age=86400)
-        if owner == subscriber.pk:
+        if owner == page.subscriber_id:
             changed = {int(pk): bool(value) for pk, value in pairs}
     except (signing.BadSignature, TypeError, ValueError):
         changed = None
@@ -253,10 +258,7 @@ def preference_saved(request, token):
 @csrf_exempt  # for the RFC 8058 POST only: the confirmation button's POST is checked below
 @require_http_methods(["GET", "HEAD", "POST"])
 @personal_page
-def one_click(request, token):
-    subscriber = selectors.subscriber_for_token(token)
-    if subscriber is None:
-        return _link_invalid(request)
+def one_click(request, token, page):
     confirm = settings.PREFERENCES_CONFIRM_EMAIL
     if request.method != "POST":
         confirm_form = forms.ConfirmEmailForm() if confirm else None
@@ -270,12 +272,12 @@ def one_click(request, token):
         if request.POST.get("confirm") != "1":
             return _bad_request(request, token, "This request was not understood.")
         if confirm:
-            confirm_form = forms.ConfirmEmailForm(request.POST, expected_email=subscriber.email)
+            confirm_form = forms.ConfirmEmailForm(request.POST, expected_email=_email_of(page))
             if not confirm_form.is_valid():
                 context = {"token": token, "confirm_form": confirm_form}
                 return _page(request, "subscribers/one_click.html", context, status=400)
     preferences_unsubscribe_all(
-        subscriber=subscriber,
+        subscriber=Subscriber(id=page.subscriber_id),  # the choices as committed, not as cached: all off
         source=PreferenceChange.Source.ONE_CLICK,
         user_agent=_user_agent(request),
         ip_address=client_ip(request),

@@ -157,7 +157,7 @@ def test_it_saves_and_redirects_to_a_confirmation_of_what_changed(client, member
     Preference.objects.create(subscriber=member, interest=advocacy, value=True, imis_value=True)
     url = form_url(member)
 
-    with django_capture_on_commit_callbacks() as callbacks:
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = post(client, url, [newsletter, events], action="save")
 
     assert response.status_code == 302 and response["Location"].startswith(url + "saved/?c=")

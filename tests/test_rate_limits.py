@@ -1,4 +1,4 @@
-"""Rate limits: django-ratelimit counting in the cache (Redis in production), and requests let through
+"""Rate limits: a fixed-window count in the cache (Redis in production, one round trip), and requests let through
 when Redis is down."""
 
 import uuid

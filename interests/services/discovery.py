@@ -13,6 +13,7 @@ from preference_center import imis
 from subscribers.models import SyncRun
 
 from ..models import RemoteInterest, SkippedImisField
+from ..signals import interests_changed
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,7 @@ def interests_apply_discovery(*, discovery: imis.Discovery, seen_at=None) -> Dis
         batch_size=500,
     )
     RemoteInterest.objects.bulk_create(to_create, batch_size=500)
+    interests_changed.send(sender=RemoteInterest)
     SkippedImisField.objects.all().delete()
     SkippedImisField.objects.bulk_create(
         [

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from ..models import RemoteInterest
+from ..signals import interests_changed
 
 MOVES = ("top", "up", "down", "bottom")
 
@@ -43,6 +44,8 @@ def interests_move(*, interest_ids: Iterable[int], move: str) -> list[RemoteInte
             interest.position = position
             changed.append(interest)
     RemoteInterest.objects.bulk_update(changed, ["position"], batch_size=500)
+    if changed:
+        interests_changed.send(sender=RemoteInterest)
     return changed
 
 
@@ -69,4 +72,6 @@ def interests_reorder(*, interest_ids: list[int]) -> list[RemoteInterest]:
             by_id[pk].position = position
             changed.append(by_id[pk])
     RemoteInterest.objects.bulk_update(changed, ["position"], batch_size=500)
+    if changed:
+        interests_changed.send(sender=RemoteInterest)
     return changed

@@ -37,6 +37,7 @@ from django.utils import timezone
 from interests.models import RemoteInterest
 from preference_center import imis
 
+from ..member_cache import members_changed
 from ..models import Preference, PreferenceChange, Subscriber, SyncRun, mailable_q
 
 logger = logging.getLogger(__name__)
@@ -140,6 +141,8 @@ def _pull_members(using, now, counts, progress):
             Subscriber.objects.filter(imis_id__in=ids).filter(
                 Q(last_seen_in_imis_at__lt=now) | Q(last_seen_in_imis_at__isnull=True)
             ).update(last_seen_in_imis_at=now)
+            if changed:
+                members_changed()  # names and addresses on their cached pages
         counts["members_seen"] += len(chunk)
         counts["members_created"] += len(new)
         counts["members_updated"] += len(changed)
@@ -154,7 +157,10 @@ def _pull_members(using, now, counts, progress):
     gone = Subscriber.objects.filter(active=True).filter(
         Q(last_seen_in_imis_at__lt=now) | Q(last_seen_in_imis_at__isnull=True)
     )
-    counts["members_deactivated"] += gone.update(active=False, updated_at=now)
+    deactivated = gone.update(active=False, updated_at=now)
+    counts["members_deactivated"] += deactivated
+    if deactivated:
+        members_changed()
 
 
 def _pull_values(using, table, interests, now, counts, progress):
@@ -212,6 +218,8 @@ def _pull_values(using, table, interests, now, counts, progress):
                 counts["preferences_changed_in_imis"] += len(turned_on)
             if differing:
                 _apply_imis_values(dict(differing), by_field, now, counts, read_at=read_at)
+            if creates or differing:
+                members_changed()  # values on their cached pages
         if progress:
             progress(table, len(chunk))
     # Every member's values of these fields have been read once: from now on, "on" without a row is news.
