@@ -247,7 +247,7 @@ def main():
                 (POST_20, base, scripts / "post20.lua"),
             ]:
                 if script is not None and script.name.startswith("post"):
-                    prime(ours, interest_ids, interest_ids[:10])
+                    prime(env, interest_ids, interest_ids[:10])
                 before = count_changes(ours)
                 results[name] = wrk(url, script=script, **measure)
                 changes[name] = count_changes(ours) - before
@@ -280,13 +280,14 @@ def main():
     return 0
 
 
-def prime(url, interest_ids, ticked):
+def prime(env, interest_ids, ticked):
     """Every member's choices as body A ticks them, so that body B changes exactly what it should. Rows for
     every member x interest: the pull stores only ticked ones, and a member without rows would see body B
-    change all it ticks, not the difference."""
+    change all it ticks, not the difference. Written around the app, so the members' cached pages are
+    declared out of date as the roster pull does it."""
     import psycopg
 
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(env["DATABASE_URL"]) as conn:
         conn.execute(
             "INSERT INTO subscribers_preference (subscriber_id, interest_id, value, imis_value, updated_at) "
             "SELECT s.id, i, i = ANY(%(ticked)s), i = ANY(%(ticked)s), now() "
@@ -294,6 +295,7 @@ def prime(url, interest_ids, ticked):
             "ON CONFLICT (subscriber_id, interest_id) DO UPDATE SET value = EXCLUDED.value",
             {"ids": interest_ids, "ticked": ticked},
         )
+    manage(env, "shell", "-c", "from subscribers.member_cache import members_changed; members_changed()")
 
 
 def count_changes(url):

@@ -66,43 +66,64 @@ class MemberPage:
     first_name: str
     masked_email: str
     state: selectors.FormState
+    versions: tuple[int, int] | None = None  # (members' generation, member's version) it was read under
 
 
 @dataclass(frozen=True)
 class Visit:
     over_limit: bool
-    page: MemberPage | None  # None: forged, rotated or unknown link, or the member is gone
+    link: tokens.LinkPayload | None  # None: a forged or expired token
+    page: MemberPage | None  # None: not loaded (see visit), or a rotated or unknown link, or the member is gone
+    specs: tuple[selectors.InterestSpec, ...] = ()  # the interests on the form
 
 
-def visit(token: str, *, client: str, group: str, rate: Rate) -> Visit:
-    """Count this request against `rate` for `client` and load the page of the member `token` names."""
+def visit(token: str, *, client: str, group: str, rate: Rate, load: bool = True) -> Visit:
+    """Count this request against `rate` for `client` and find the page of the member `token` names.
+
+    `load`: read the page from the database when the cache has no valid entry, and keep it for the next
+    request. A save does not need it (preferences_save checks the link and diffs in its one statement);
+    it gets the cached page if there is one (to update it, see member_changed) and the interests."""
     payload = tokens.read_token(token)
     counter = counter_key(group, client, rate)
     if payload is None:  # a forged token costs no query, and is still counted
-        return Visit(_count(counter, rate) > rate.limit, None)
+        return Visit(_count(counter, rate) > rate.limit, None, None)
     sid = payload.subscriber_id
-    ttl = settings.MEMBER_CACHE_SECONDS
-    reads = [_entry_key(sid), _version_key(sid), MEMBERS_GENERATION, INTERESTS_GENERATION] if ttl > 0 else []
+    reads = [_entry_key(sid), _version_key(sid), MEMBERS_GENERATION, INTERESTS_GENERATION]
+    if settings.MEMBER_CACHE_SECONDS <= 0:
+        return _without_cache(token, payload, _count(counter, rate) > rate.limit, load)
     try:
         count, got = count_get_delete(cache, counter, rate.period, get=reads)
     except CACHE_ERRORS as exc:
         logger.warning("rate limit not counted and member cache not read (%s): request let through", type(exc).__name__)
-        return Visit(False, _from_database(token, None))
+        return _without_cache(token, payload, False, load)
     if count > rate.limit:
-        return Visit(True, None)
-    if not reads:
-        return Visit(False, _from_database(token, None))
+        return Visit(True, payload, None)
     versions = (got[MEMBERS_GENERATION] or 0, got[_version_key(sid)] or 0)
+    specs = _interests(got[INTERESTS_GENERATION] or 0)
     entry = got[_entry_key(sid)]
     if entry is not None and tuple(entry[:2]) == versions:
         token_version, first_name, masked_email, ticked = entry[2:]
         if token_version != payload.token_version:
-            return Visit(False, None)
-        specs = _interests(got[INTERESTS_GENERATION] or 0)
+            return Visit(False, payload, None, specs)
         ticked = set(ticked)
         state = selectors.FormState(specs=specs, values={spec.id: spec.id in ticked for spec in specs})
-        return Visit(False, MemberPage(sid, token_version, first_name, masked_email, state))
-    return Visit(False, _from_database(token, versions))
+        return Visit(False, payload, MemberPage(sid, token_version, first_name, masked_email, state, versions), specs)
+    if not load:
+        return Visit(False, payload, None, specs)
+    page = _from_database(token, versions)
+    return Visit(False, payload, page, page.state.specs if page else specs)
+
+
+def page_from_database(token: str) -> MemberPage | None:
+    """The member's page as committed, not cached (e.g. to show the form again after a refused save)."""
+    return _from_database(token, None)
+
+
+def _without_cache(token, payload, over_limit, load) -> Visit:
+    if over_limit:
+        return Visit(True, payload, None)
+    page = _from_database(token, None) if load else None
+    return Visit(False, payload, page, page.state.specs if page else selectors.form_specs())
 
 
 def _count(counter, rate) -> int:
@@ -114,22 +135,38 @@ def _count(counter, rate) -> int:
 
 
 def _from_database(token, versions) -> MemberPage | None:
-    """The page from the database; stored in the cache under `versions` (read before the query)."""
+    """The page from the database, read under `versions` (read from the cache before the query) and
+    stored in the cache for the next request; None: not stored."""
     loaded = selectors.member_form(token)
     if loaded is None:
         return None
     subscriber, state = loaded
     page = MemberPage(
-        subscriber.pk, subscriber.token_version, subscriber.first_name, selectors.mask_email(subscriber.email), state
+        subscriber.pk,
+        subscriber.token_version,
+        subscriber.first_name,
+        selectors.mask_email(subscriber.email),
+        state,
+        versions,
     )
     if versions is not None:
-        ticked = sorted(pk for pk, value in state.values.items() if value)
-        entry = (*versions, page.token_version, page.first_name, page.masked_email, ticked)
         try:
-            cache.set(_entry_key(page.subscriber_id), entry, settings.MEMBER_CACHE_SECONDS)
+            cache.set(
+                _entry_key(page.subscriber_id), _entry(page, versions, state.values), settings.MEMBER_CACHE_SECONDS
+            )
         except CACHE_ERRORS as exc:
             logger.warning("member page not cached (%s)", type(exc).__name__)
     return page
+
+
+def _entry(page, versions, values):
+    return (
+        *versions,
+        page.token_version,
+        page.first_name,
+        page.masked_email,
+        sorted(k for k, v in values.items() if v),
+    )
 
 
 # --- the interests on the form, per process -------------------------------------------------------------
@@ -147,9 +184,20 @@ def _interests(generation) -> tuple[selectors.InterestSpec, ...]:
 # --- invalidation: called by every write path ---------------------------------------------------------
 
 
-def member_changed(subscriber_id: int) -> None:
-    """The member's choices or details changed (preferences_save): after the commit, bump their version."""
-    transaction.on_commit(lambda: _bump(_version_key(subscriber_id), drop=[_entry_key(subscriber_id)]))
+def member_changed(subscriber_id: int, *, page: MemberPage | None = None, changes=()) -> None:
+    """The member's choices changed (preferences_save): after the commit, bump their version.
+
+    `page`: the cached page the save started from, and `changes` what it changed. If nothing else bumped the
+    member's version since the page was read, the page with the changes applied is what was committed (a
+    save that committed meanwhile would have bumped it, and one that commits later will), so it is stored
+    under the new version: the page after a save is read from the cache, not the database."""
+    set_at = None
+    if page is not None and page.versions is not None and settings.MEMBER_CACHE_SECONDS > 0:
+        generation, version = page.versions
+        values = {**page.state.values, **{c.interest_id: c.new_value for c in changes}}
+        entry = _entry(page, (generation, version + 1), values)
+        set_at = (version + 1, entry, settings.MEMBER_CACHE_SECONDS)
+    transaction.on_commit(lambda: _bump(_version_key(subscriber_id), drop=[_entry_key(subscriber_id)], set_at=set_at))
 
 
 def members_changed() -> None:
@@ -170,12 +218,12 @@ def _on_interests_changed(sender, **kwargs):
     interests_changed()
 
 
-def _bump(counter, drop=()):
+def _bump(counter, drop=(), set_at=None):
     # A member's version lives longer than any entry stored under it: it cannot come back to a value an
     # entry still carries. The generations never expire.
     timeout = 2 * settings.MEMBER_CACHE_SECONDS + 60 if counter.startswith("pc:member-version:") else None
     try:
-        count_get_delete(cache, counter, timeout, delete=drop)
+        count_get_delete(cache, counter, timeout, delete=drop, set_at=set_at)
     except CACHE_ERRORS as exc:
         logger.warning(
             "member cache not told of a change (%s): pages may show it up to %s s late",

@@ -43,8 +43,12 @@ class Subscriber(models.Model):
 class Preference(models.Model):
     """A member's current choice for one interest, and the last value seen in or written to iMIS."""
 
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="preferences")
-    interest = models.ForeignKey("interests.RemoteInterest", on_delete=models.CASCADE, related_name="preferences")
+    # No index of their own: unique_preference (subscriber, interest) and (interest, value) lead with them.
+    # Every save updates these rows; each index is one more write per row.
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="preferences", db_index=False)
+    interest = models.ForeignKey(
+        "interests.RemoteInterest", on_delete=models.CASCADE, related_name="preferences", db_index=False
+    )
     value = models.BooleanField(default=False)
     # What iMIS holds as far as we know; None: not known yet (e.g. no UD row). Two-way sync compares this.
     imis_value = models.BooleanField(null=True, blank=True)
@@ -78,7 +82,8 @@ class PreferenceChange(models.Model):
         NOT_NEEDED = "not_needed", "not needed"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.PROTECT, related_name="changes")
+    # No index of its own: the (subscriber, interest, created_at) index leads with it.
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.PROTECT, related_name="changes", db_index=False)
     interest = models.ForeignKey("interests.RemoteInterest", on_delete=models.PROTECT, related_name="changes")
     old_value = models.BooleanField(null=True)
     new_value = models.BooleanField()

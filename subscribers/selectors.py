@@ -23,6 +23,14 @@ class InterestSpec:
     description: str
     group: str
 
+    def __hash__(self):
+        # The tuple of specs keys the caches of rendered markup on every request: hash once, not per call.
+        try:
+            return self.__dict__["_hash"]
+        except KeyError:
+            value = self.__dict__["_hash"] = hash((self.id, self.label, self.description, self.group))
+            return value
+
     @property
     def field_name(self):
         return f"interest_{self.id}"

@@ -27,7 +27,7 @@ from . import forms, member_cache
 from .models import PreferenceChange, Subscriber
 from .ratelimits import over_limit, parse_rate
 from .services.links import links_mail_request
-from .services.preferences import preferences_save, preferences_unsubscribe_all
+from .services.preferences import NotAMember, preferences_save, preferences_unsubscribe_all
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
@@ -73,29 +73,34 @@ def _page(request, template, context=None, status=200):
 
 
 def personal_page(view):
-    """The member's pages: rate limited by IP and the member's page loaded, in one cache round trip
-    (subscribers.member_cache); the view gets the page (a forged, rotated or unknown link gets the
-    link-invalid page instead). Headers keep a personal page out of indexes, caches and Referer headers."""
+    """The member's pages: rate limited by IP and the member's page found, in one cache round trip
+    (subscribers.member_cache); the view gets the visit (a forged, rotated or unknown link gets the
+    link-invalid page instead). A POST does not need the page read first: the save checks the link in its
+    own statement. Headers keep a personal page out of indexes, caches and Referer headers."""
 
     @functools.wraps(view)
     def wrapper(request, token):
         rate = parse_rate(settings.PREFERENCES_RATE_LIMIT)
-        seen = member_cache.visit(token, client=client_ip(request), group="personal-page", rate=rate)
+        load = request.method != "POST"
+        seen = member_cache.visit(token, client=client_ip(request), group="personal-page", rate=rate, load=load)
         if seen.over_limit:
             response = _page(request, "subscribers/rate_limited.html", status=429)
             response["Retry-After"] = str(rate.period)
-        elif seen.page is None:
+        elif seen.link is None or (load and seen.page is None):
             response = _link_invalid(request)
         else:
-            response = view(request, token, seen.page)
+            try:
+                response = view(request, token, seen)
+            except NotAMember:  # left the roster, or the link was rotated: the save wrote nothing
+                response = _link_invalid(request)
         return _protect(response)
 
     return wrapper
 
 
-def _email_of(page) -> str:
+def _email_of(seen) -> str:
     """The member's address, for PREFERENCES_CONFIRM_EMAIL (the cached page holds none)."""
-    return Subscriber.objects.filter(pk=page.subscriber_id).values_list("email", flat=True).first() or ""
+    return Subscriber.objects.filter(pk=seen.link.subscriber_id).values_list("email", flat=True).first() or ""
 
 
 def _protect(response):
@@ -123,15 +128,15 @@ def _user_agent(request):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @personal_page
-def preference_form(request, token, page):
-    state = page.state
+def preference_form(request, token, seen):
     confirm = settings.PREFERENCES_CONFIRM_EMAIL
     if request.method != "POST":
-        return _form_page(request, page, confirm=confirm)
+        return _form_page(request, seen.page, confirm=confirm)
 
-    unknown = forms.unknown_keys(request.POST, state.specs)
+    specs = seen.specs
+    unknown = forms.unknown_keys(request.POST, specs)
     action = request.POST.get("action", SAVE)
-    wanted = forms.posted_choices(request.POST, state.specs)
+    wanted = forms.posted_choices(request.POST, specs)
     if unknown or action not in (SAVE, UNTICK_ALL) or any(len(request.POST.getlist(k)) > 1 for k in request.POST):
         return _bad_request(
             request, token, "The form you sent has choices that are not on this page (it may be out of date)."
@@ -141,19 +146,25 @@ def preference_form(request, token, page):
     if action == UNTICK_ALL:
         wanted = dict.fromkeys(wanted, False)
     if confirm:
-        confirm_form = forms.ConfirmEmailForm(request.POST, expected_email=_email_of(page))
+        confirm_form = forms.ConfirmEmailForm(request.POST, expected_email=_email_of(seen))
         if not confirm_form.is_valid():
+            page = seen.page or member_cache.page_from_database(token)
+            if page is None:
+                raise NotAMember("gone while the form was open")
             return _render_form(request, page, wanted, confirm_form=confirm_form, status=400)
 
+    member = seen.link.subscriber_id
     changes = preferences_save(
-        subscriber=Subscriber(id=page.subscriber_id),
+        subscriber=Subscriber(id=member),
         wanted=wanted,
         source=PreferenceChange.Source.FORM,
         user_agent=_user_agent(request),
         ip_address=client_ip(request),
-        state=state,
+        specs=specs,
+        token_version=seen.link.token_version,
+        cached_page=seen.page,
     )
-    saved = signing.dumps([page.subscriber_id, [[c.interest_id, int(c.new_value)] for c in changes]], salt=SAVED_SALT)
+    saved = signing.dumps([member, [[c.interest_id, int(c.new_value)] for c in changes]], salt=SAVED_SALT)
     return redirect(f"{reverse('preference_saved', args=[token])}?c={saved}")
 
 
@@ -227,13 +238,13 @@ def _form_page(request, page, *, confirm):
 
 @require_GET
 @personal_page
-def preference_saved(request, token, page):
+def preference_saved(request, token, seen):
     """The confirmation after a save (POST/redirect/GET): what changed, and the choices as they are now."""
-    state = page.state
+    state = seen.page.state
     changed = None
     try:
         owner, pairs = signing.loads(request.GET.get("c", ""), salt=SAVED_SALT, max_age=86400)
-        if owner == page.subscriber_id:
+        if owner == seen.page.subscriber_id:
             changed = {int(pk): bool(value) for pk, value in pairs}
     except (signing.BadSignature, TypeError, ValueError):
         changed = None
@@ -258,7 +269,7 @@ def preference_saved(request, token, page):
 @csrf_exempt  # for the RFC 8058 POST only: the confirmation button's POST is checked below
 @require_http_methods(["GET", "HEAD", "POST"])
 @personal_page
-def one_click(request, token, page):
+def one_click(request, token, seen):
     confirm = settings.PREFERENCES_CONFIRM_EMAIL
     if request.method != "POST":
         confirm_form = forms.ConfirmEmailForm() if confirm else None
@@ -272,12 +283,13 @@ def one_click(request, token, page):
         if request.POST.get("confirm") != "1":
             return _bad_request(request, token, "This request was not understood.")
         if confirm:
-            confirm_form = forms.ConfirmEmailForm(request.POST, expected_email=_email_of(page))
+            confirm_form = forms.ConfirmEmailForm(request.POST, expected_email=_email_of(seen))
             if not confirm_form.is_valid():
                 context = {"token": token, "confirm_form": confirm_form}
                 return _page(request, "subscribers/one_click.html", context, status=400)
     preferences_unsubscribe_all(
-        subscriber=Subscriber(id=page.subscriber_id),  # the choices as committed, not as cached: all off
+        subscriber=Subscriber(id=seen.link.subscriber_id),
+        token_version=seen.link.token_version,
         source=PreferenceChange.Source.ONE_CLICK,
         user_agent=_user_agent(request),
         ip_address=client_ip(request),

@@ -14,14 +14,14 @@ import sys
 import django
 django.setup()
 from subscribers.models import Subscriber
-from subscribers.selectors import form_state
+from subscribers.selectors import form_specs
 from subscribers.services.preferences import preferences_save
 offset = int(sys.argv[1])
 for round_ in range(2):
     for member in Subscriber.objects.order_by("pk")[offset * 10 : offset * 10 + 10]:
-        state = form_state(subscriber_id=member.pk)
-        wanted = {spec.id: bool((round_ + spec.id) % 2) for spec in state.specs}
-        preferences_save(subscriber=member, wanted=wanted, source="form", state=state)
+        specs = form_specs()
+        wanted = {spec.id: bool((round_ + spec.id) % 2) for spec in specs}
+        preferences_save(subscriber=member, wanted=wanted, source="form", specs=specs)
 """
 
 

@@ -4,9 +4,10 @@ import pytest
 from django.db.models import F
 from django.test import override_settings
 
-from subscribers.models import Preference, PreferenceChange
-from subscribers.selectors import form_state
+from subscribers.models import Preference, PreferenceChange, Subscriber
+from subscribers.selectors import form_specs
 from subscribers.services.preferences import (
+    NotAMember,
     NotOnForm,
     ip_for_history,
     preferences_save,
@@ -60,13 +61,24 @@ def test_it_writes_preferences_and_one_pending_change_per_change(django_capture_
 def test_it_writes_nothing_when_nothing_changed(django_capture_on_commit_callbacks, django_assert_num_queries):
     newsletter, events = make_interests(2)
     subscriber = make_subscriber()
-    state = form_state(subscriber_id=subscriber.pk)
-    with django_capture_on_commit_callbacks() as callbacks, django_assert_num_queries(0):
+    specs = form_specs()
+    with django_capture_on_commit_callbacks() as callbacks, django_assert_num_queries(1):  # the one statement
         changes = preferences_save(
-            subscriber=subscriber, wanted={newsletter.pk: False, events.pk: False}, source="form", state=state
+            subscriber=subscriber, wanted={newsletter.pk: False, events.pk: False}, source="form", specs=specs
         )
     assert changes == [] and callbacks == []
-    assert not PreferenceChange.objects.exists()
+    assert not PreferenceChange.objects.exists() and not Preference.objects.exists()  # "off" needs no row
+
+
+def test_it_refuses_a_rotated_link_or_a_member_who_left_and_writes_nothing():
+    (newsletter,) = make_interests(1)
+    subscriber = make_subscriber()
+    with pytest.raises(NotAMember):
+        preferences_save(subscriber=subscriber, wanted={newsletter.pk: True}, source="form", token_version=2)
+    Subscriber.objects.filter(pk=subscriber.pk).update(active=False)
+    with pytest.raises(NotAMember):
+        preferences_save(subscriber=subscriber, wanted={newsletter.pk: True}, source="api")
+    assert not Preference.objects.exists() and not PreferenceChange.objects.exists()
 
 
 def test_it_refuses_an_interest_that_is_not_on_the_form():
@@ -111,27 +123,19 @@ def test_it_refuses_an_unknown_ip_policy():
 
 
 def test_it_diffs_against_the_committed_values_not_a_stale_form():
-    """Two tabs (or the form and the API): the second save was read before the first committed."""
+    """Two tabs (or the form and the API) send the same choices: the second changes nothing."""
     newsletter, events = make_interests(2)
     subscriber = make_subscriber()
     Preference.objects.create(subscriber=subscriber, interest=events, value=True, imis_value=True)
-    seen_by_both = form_state(subscriber_id=subscriber.pk)
-    preferences_save(
-        subscriber=subscriber, wanted={newsletter.pk: True, events.pk: False}, source="form", state=seen_by_both
-    )
+    preferences_save(subscriber=subscriber, wanted={newsletter.pk: True, events.pk: False}, source="form")
 
     # The other tab asks for the same: nothing changes any more, no second change, no false history.
-    again = preferences_save(
-        subscriber=subscriber, wanted={newsletter.pk: True, events.pk: False}, source="api", state=seen_by_both
-    )
+    again = preferences_save(subscriber=subscriber, wanted={newsletter.pk: True, events.pk: False}, source="api")
     assert again == []
     assert PreferenceChange.objects.count() == 2
 
-    # A stale form against a value the pull changed meanwhile: only what really changes is written.
-    stale = form_state(subscriber_id=subscriber.pk)  # newsletter on, events off
+    # A value the pull changed since the form was shown: only what really changes is written.
     Preference.objects.filter(subscriber=subscriber, interest=newsletter).update(value=False)  # from iMIS
-    changes = preferences_save(
-        subscriber=subscriber, wanted={newsletter.pk: False, events.pk: True}, source="form", state=stale
-    )
+    changes = preferences_save(subscriber=subscriber, wanted={newsletter.pk: False, events.pk: True}, source="form")
     assert [(c.interest_id, c.old_value, c.new_value) for c in changes] == [(events.pk, False, True)]
     assert PreferenceChange.objects.filter(old_value=F("new_value")).count() == 0

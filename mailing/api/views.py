@@ -11,8 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from subscribers.models import PreferenceChange, Subscriber
-from subscribers.selectors import form_state
-from subscribers.services.preferences import NotOnForm, preferences_save
+from subscribers.selectors import form_specs, form_state
+from subscribers.services.preferences import NotAMember, NotOnForm, preferences_save
 
 from .. import selectors
 from ..exports import export_response
@@ -261,8 +261,8 @@ class MemberPreferences(MailingApiMixin, APIView):
         body = s.PreferencesUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         wanted = {choice["interest_id"]: choice["value"] for choice in body.validated_data["preferences"]}
-        state = form_state(subscriber_id=subscriber.pk)
-        unknown = sorted(set(wanted) - set(state.by_id))
+        specs = form_specs()
+        unknown = sorted(set(wanted) - {spec.id for spec in specs})
         if unknown:
             raise ValidationError(
                 {"preferences": [f"Not an interest on the form: {', '.join(map(str, unknown))}. Nothing was saved."]}
@@ -274,11 +274,13 @@ class MemberPreferences(MailingApiMixin, APIView):
                 wanted=wanted,
                 source=PreferenceChange.Source.API,
                 user_agent=request.headers.get("User-Agent", ""),
-                state=state,
+                specs=specs,
                 note=f"API key {api_key.prefix} ({api_key.name})"[:255],
             )
         except NotOnForm as exc:  # the form changed between our read and the save
             raise ValidationError({"preferences": [f"{exc}. Nothing was saved."]}) from None
+        except NotAMember:  # left the roster meanwhile
+            raise NotFound("No active member with this iMIS ID.") from None
         return Response(
             {"changed": [change.interest_id for change in changes], "member": _member_data([subscriber])[0]}
         )

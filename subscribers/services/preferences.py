@@ -3,19 +3,22 @@ the push to iMIS enqueued once the transaction commits."""
 
 from __future__ import annotations
 
+import copy
+import functools
 import ipaddress
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from ..member_cache import member_changed, members_changed
 from ..models import Preference, PreferenceChange, Subscriber
 from ..outbox import enqueue_push
-from ..selectors import FormState, form_state
+from ..selectors import InterestSpec, form_specs
 from ..signals import preferences_changed
 
 USER_AGENT_MAX = PreferenceChange._meta.get_field("user_agent").max_length
@@ -24,6 +27,10 @@ IP_POLICIES = ("none", "anonymised", "full")
 
 class NotOnForm(ValueError):
     """A choice for an interest that is not on the member's form (hidden, vanished or unknown)."""
+
+
+class NotAMember(LookupError):
+    """The member has left the roster (inactive), or the link's token version is no longer theirs."""
 
 
 def ip_for_history(ip: str | None, policy: str | None = None) -> str | None:
@@ -50,31 +57,31 @@ def preferences_save(
     source: str,
     user_agent: str = "",
     ip_address: str | None = None,
-    state: FormState | None = None,
+    specs: Sequence[InterestSpec] | None = None,
+    token_version: int | None = None,
     note: str = "",
+    cached_page=None,
 ) -> list[PreferenceChange]:
     """Set the member's choices for the interests in `wanted` ({interest id: value}).
 
-    Only real changes are written: in one transaction, the Preference rows (upserted in one statement) and
-    one pending PreferenceChange per change (source, time, user agent, IP per PREFERENCES_IP_POLICY, the
-    label shown); the push is enqueued on commit. Returns the changes (empty: nothing changed, nothing
-    written). `state` is the form as the member saw it (saves a query); interests not on it raise NotOnForm.
+    Only real changes are written, against the values as committed (not as a form or a cache showed
+    them): the Preference rows that differ are upserted and one pending PreferenceChange is recorded per
+    change (source, time, user agent, IP per PREFERENCES_IP_POLICY, the label shown), atomically; the push
+    is enqueued on commit. Returns the changes (empty: nothing changed, nothing written).
+
+    `specs`: the interests on the form (default: read them); an interest not on it raises NotOnForm, and
+    nothing is written. The member must be active, and have `token_version` if one is given (the version
+    of the link the request came with): NotAMember otherwise, nothing written. `cached_page`: the member's
+    cached page (subscribers.member_cache) the request started from, updated after the commit rather than
+    dropped.
     """
     if source not in PreferenceChange.Source.values:
         raise ValueError(f"unknown source {source!r}")
-    if state is None:
-        state = form_state(subscriber_id=subscriber.pk)
-    specs = state.by_id
-    unknown = set(wanted) - set(specs)
+    specs = form_specs() if specs is None else specs
+    by_id = {spec.id: spec for spec in specs}
+    unknown = set(wanted) - set(by_id)
     if unknown:
         raise NotOnForm(f"not on the form: {sorted(unknown)}")
-
-    diff = sorted(
-        ((specs[pk], bool(value)) for pk, value in wanted.items() if state.values.get(pk, False) != bool(value)),
-        key=lambda d: d[0].id,
-    )
-    if not diff:
-        return []
     template = PreferenceChange(
         subscriber_id=subscriber.pk,
         source=source,
@@ -84,9 +91,10 @@ def preferences_save(
         note=note,
         state=PreferenceChange.State.PENDING,
     )
-    changes = _write(template, [(spec.id, value, uuid.uuid4(), spec.label_shown) for spec, value in diff])
+    rows = [(pk, bool(value), uuid.uuid4(), by_id[pk].label_shown) for pk, value in sorted(wanted.items())]
+    changes = _write(template, rows, token_version) if rows else []
     if changes:
-        member_changed(subscriber.pk)
+        member_changed(subscriber.pk, page=cached_page, changes=changes)
         enqueue_push()
         transaction.on_commit(lambda: preferences_changed.send(sender=PreferenceChange, changes=changes))
     return changes
@@ -94,110 +102,140 @@ def preferences_save(
 
 # --- the write ----------------------------------------------------------------------------------------
 #
-# The diff above is against the form the member saw, which another save (a second tab, the API) or the
-# pull may have changed since. The upsert decides: a row changes only where its committed value differs
-# from the wanted one (ON CONFLICT ... DO UPDATE ... WHERE sees the latest committed row, and locks it),
-# so a value already as wanted is left alone and writes no history, and the old value of every row it
-# returns is the opposite of the new one. Rows are taken in interest order, as the pull locks them: no
-# deadlock. A member x interest without a row is off here and in iMIS (the pull stores rows sparsely): a
-# row made now starts from that known iMIS value; an existing row keeps its imis_value; "off" for a pair
-# without a row changes nothing and makes no row.
-
-# What differs from one change to the next; every other column comes from the template instance.
-_PER_CHANGE = ("interest_id", "old_value", "new_value", "uuid", "label_shown")
+# Which rows change is decided against the committed values: a wanted value equal to the member's
+# committed one is left alone and writes no history. The upsert makes it safe against a concurrent save
+# (a second tab, the API) or the pull: ON CONFLICT ... DO UPDATE ... WHERE sees the latest committed row,
+# and locks it, so a row changes only if it still differs, and the old value of every row it returns is
+# the opposite of the new one. Rows are taken in interest order, as the pull locks them: no deadlock.
+# A member x interest without a row is off here and in iMIS (the pull stores rows sparsely): a row made
+# now starts from that known iMIS value; an existing row keeps its imis_value; "off" for a pair without a
+# row changes nothing and makes no row.
 
 
-def _write(template: PreferenceChange, wanted: list[tuple]) -> list[PreferenceChange]:
-    """Apply `wanted` [(interest id, value, uuid, label shown)] and record a pending PreferenceChange per
-    real change. Returns the changes, in interest order. On PostgreSQL one statement (a data-modifying
-    WITH): a save costs one round trip. Elsewhere the same upsert, then the history rows, in a transaction
-    (SQLite, the embedded default, runs one writer at a time anyway)."""
-    by_interest = {w[0]: w for w in wanted}
+def _write(template: PreferenceChange, rows: list[tuple], token_version) -> list[PreferenceChange]:
+    """Apply `rows` [(interest id, value, uuid, label shown)] for an active member (with `token_version`,
+    if given) and record a pending PreferenceChange per real change; the changes, in interest order.
+
+    On PostgreSQL one statement (data-modifying WITH queries): a save costs one round trip and needs no
+    read before it. Elsewhere (SQLite, the embedded default, which runs one writer at a time) the same
+    steps in a transaction."""
+    sid = template.subscriber_id
+    by_interest = {row[0]: row for row in rows}
     if connection.vendor == "postgresql":
-        sql, params = _write_sql(template, wanted)
+        constants = [f.get_db_prep_save(getattr(template, f.attname), connection) for f in _constant_fields()]
+        params = [*_rows_params(rows), sid, token_version, token_version, sid, _updated_at(template), *constants]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        return [_change(template, by_interest[interest_id], new_value, pk) for pk, interest_id, new_value in rows]
+            cursor.execute(_write_sql(len(rows)), params)
+            result = cursor.fetchall()
+        if not result:
+            raise NotAMember(f"member {sid} is not active with this link")
+        return [_change(template, by_interest[i], new, pk) for _member, pk, i, new in result if pk is not None]
     with transaction.atomic():
-        sql, params = _upsert_sql(template.subscriber_id, template.created_at, wanted)
+        versions = Subscriber.objects.filter(pk=sid, active=True).values_list("token_version", flat=True)
+        current_version = versions.first()
+        if current_version is None or token_version not in (None, current_version):
+            raise NotAMember(f"member {sid} is not active with this link")
+        committed = dict(
+            Preference.objects.filter(subscriber_id=sid, interest_id__in=list(by_interest)).values_list(
+                "interest_id", "value"
+            )
+        )
+        todo = [row for row in rows if row[1] != committed.get(row[0], False)]
+        if not todo:
+            return []
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(_upsert_sql(connection.vendor, len(todo)), [*_rows_params(todo), sid, _updated_at(template)])
             changed = sorted(cursor.fetchall())
         return PreferenceChange.objects.bulk_create(
             [_change(template, by_interest[interest_id], bool(new_value)) for interest_id, new_value in changed]
         )
 
 
-def _change(template, wanted_row, new_value, pk=None) -> PreferenceChange:
-    interest_id, _value, change_uuid, label_shown = wanted_row
-    values = {f.attname: getattr(template, f.attname) for f in PreferenceChange._meta.concrete_fields}
-    values.update(
-        id=pk, interest_id=interest_id, old_value=not new_value, new_value=new_value, uuid=change_uuid,
-        label_shown=label_shown,
-    )  # fmt: skip
-    change = PreferenceChange(**values)
-    change._state.adding = pk is None
+def _change(template, row, new_value, pk=None) -> PreferenceChange:
+    interest_id, _value, change_uuid, label_shown = row
+    change = copy.copy(template)
+    change._state = ModelState()
+    change._state.adding, change._state.db = pk is None, None if pk is None else connection.alias
+    change.id, change.interest_id, change.uuid, change.label_shown = pk, interest_id, change_uuid, label_shown
+    change.old_value, change.new_value = not new_value, new_value
     return change
 
 
-def _upsert_sql(subscriber_id, now, wanted) -> tuple[str, list]:
-    """WITH wanted (...) INSERT INTO preference ... RETURNING the changed rows' (interest id, new value)."""
-    quote = connection.ops.quote_name
-    table = quote(Preference._meta.db_table)
-    uuid_field = PreferenceChange._meta.get_field("uuid")
-    params = [
-        p
-        for interest_id, value, change_uuid, label in wanted
-        for p in (interest_id, value, uuid_field.get_db_prep_save(change_uuid, connection), label)
-    ]
-    rows = ", ".join(["(%s, %s, %s, %s)"] * len(wanted))
-    updated_at = Preference._meta.get_field("updated_at").get_db_prep_save(now, connection)
+def _rows_params(rows) -> list:
+    prep_uuid = PreferenceChange._meta.get_field("uuid").get_db_prep_save
+    return [p for pk, value, u, label in rows for p in (pk, value, prep_uuid(u, connection), label)]
+
+
+def _updated_at(template):
+    return Preference._meta.get_field("updated_at").get_db_prep_save(template.created_at, connection)
+
+
+def _wanted(rows: int) -> str:
+    return f"wanted (interest_id, new_value, uuid, label_shown) AS (VALUES {', '.join(['(%s, %s, %s, %s)'] * rows)})"
+
+
+def _upsert(source: str) -> str:
+    """INSERT INTO preference the (interest_id, new_value) rows of `source`, RETURNING those that changed.
+    Parameters: the member's id, the time."""
+    table = connection.ops.quote_name(Preference._meta.db_table)
     # The names come from the models and are quoted; every value is a parameter.
-    sql = (
-        f"WITH wanted (interest_id, new_value, uuid, label_shown) AS (VALUES {rows}) "  # noqa: S608
-        f"INSERT INTO {table} (subscriber_id, interest_id, value, imis_value, updated_at) "
-        "SELECT %s, w.interest_id, w.new_value, %s, %s FROM wanted w "
-        f"WHERE w.new_value OR EXISTS (SELECT 1 FROM {table} p "
-        "WHERE p.subscriber_id = %s AND p.interest_id = w.interest_id) "
-        "ORDER BY w.interest_id "
+    return (
+        f"INSERT INTO {table} (subscriber_id, interest_id, value, imis_value, updated_at) "  # noqa: S608
+        f"SELECT %s, t.interest_id, t.new_value, false, %s FROM {source} t WHERE true ORDER BY t.interest_id "
         "ON CONFLICT (subscriber_id, interest_id) DO UPDATE "
         "SET value = excluded.value, updated_at = excluded.updated_at "
         f"WHERE {table}.value <> excluded.value "
         "RETURNING interest_id, value"
     )
-    return sql, [*params, subscriber_id, False, updated_at, subscriber_id]
 
 
-def _write_sql(template, wanted) -> tuple[str, list]:
-    """PostgreSQL: the upsert as a WITH query that feeds the INSERT of the history rows (RETURNING ids)."""
+@functools.lru_cache(maxsize=64)
+def _upsert_sql(vendor: str, rows: int) -> str:
+    """The upsert of `rows` rows that differ from the committed values (read in the same transaction)."""
+    return f"WITH {_wanted(rows)} {_upsert('wanted')}"
+
+
+# Columns of a history row that differ from one change to the next; the others come from the template.
+_PER_CHANGE = {
+    "interest_id": "c.interest_id",
+    "old_value": "NOT c.value",
+    "new_value": "c.value",
+    "uuid": "w.uuid",
+    "label_shown": "w.label_shown",
+}
+
+
+@functools.cache
+def _constant_fields():
+    return [f for f in PreferenceChange._meta.concrete_fields if not f.primary_key and f.attname not in _PER_CHANGE]
+
+
+@functools.lru_cache(maxsize=64)
+def _write_sql(rows: int) -> str:
+    """PostgreSQL: the member's check, the diff against the committed values, the upsert and the history
+    rows, in one statement. One row per change with the member's id, or one row of (member id, NULLs) if
+    nothing changed, or no row if the member is not active with this link. Parameters: the rows, the
+    member's id, the token version twice, the upsert's, then one per _constant_fields()."""
     quote = connection.ops.quote_name
-    upsert, params = _upsert_sql(template.subscriber_id, template.created_at, wanted)
-    with_wanted, insert = upsert.split(" INSERT INTO ", 1)
-    columns, selected, constants = [], [], []
-    for field in PreferenceChange._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(quote(field.column))
-        if field.attname == "interest_id":
-            selected.append("c.interest_id")
-        elif field.attname == "old_value":
-            selected.append("NOT c.value")
-        elif field.attname == "new_value":
-            selected.append("c.value")
-        elif field.attname in _PER_CHANGE:
-            selected.append(f"w.{field.attname}")
-        else:
-            selected.append("%s")
-            constants.append(field.get_db_prep_save(getattr(template, field.attname), connection))
-    sql = (
-        f"{with_wanted}, changed AS (INSERT INTO {insert}) "  # noqa: S608
-        f"INSERT INTO {quote(PreferenceChange._meta.db_table)} ({', '.join(columns)}) "
-        f"SELECT {', '.join(selected)} FROM changed c JOIN wanted w ON w.interest_id = c.interest_id "
-        "ORDER BY c.interest_id "
-        "RETURNING id, interest_id, new_value"
+    subscriber, preference = quote(Subscriber._meta.db_table), quote(Preference._meta.db_table)
+    fields = [f for f in PreferenceChange._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(quote(f.column) for f in fields)
+    constants = {f.attname for f in _constant_fields()}
+    selected = ", ".join("%s" if f.attname in constants else _PER_CHANGE[f.attname] for f in fields)
+    # The names come from the models and are quoted; every value is a parameter.
+    return (
+        f"WITH {_wanted(rows)}, "  # noqa: S608
+        f"member AS (SELECT id FROM {subscriber} WHERE id = %s AND active "
+        "AND (%s::integer IS NULL OR token_version = %s::integer)), "
+        "todo AS (SELECT w.interest_id, w.new_value FROM wanted w, member m "
+        f"WHERE w.new_value <> COALESCE((SELECT p.value FROM {preference} p "
+        "WHERE p.subscriber_id = m.id AND p.interest_id = w.interest_id), false)), "
+        f"changed AS ({_upsert('todo')}), "
+        f"inserted AS (INSERT INTO {quote(PreferenceChange._meta.db_table)} ({columns}) "
+        f"SELECT {selected} FROM changed c JOIN wanted w ON w.interest_id = c.interest_id "
+        "ORDER BY c.interest_id RETURNING id, interest_id, new_value) "
+        "SELECT m.id, i.id, i.interest_id, i.new_value FROM member m LEFT JOIN inserted i ON true"
     )
-    return sql, [*params, *constants]
 
 
 def preferences_unsubscribe_all(
@@ -206,18 +244,19 @@ def preferences_unsubscribe_all(
     source: str = PreferenceChange.Source.ONE_CLICK,
     user_agent: str = "",
     ip_address: str | None = None,
-    state: FormState | None = None,
+    specs: Sequence[InterestSpec] | None = None,
+    token_version: int | None = None,
 ) -> list[PreferenceChange]:
     """Turn every interest on the form off (RFC 8058 one-click, "untick all")."""
-    if state is None:
-        state = form_state(subscriber_id=subscriber.pk)
+    specs = form_specs() if specs is None else specs
     return preferences_save(
         subscriber=subscriber,
-        wanted=dict.fromkeys(state.by_id, False),
+        wanted=dict.fromkeys((spec.id for spec in specs), False),
         source=source,
         user_agent=user_agent,
         ip_address=ip_address,
-        state=state,
+        specs=specs,
+        token_version=token_version,
     )
 
 
