@@ -85,6 +85,18 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 
 
+def postgres_for_our_data(config):
+    """PostgreSQL for our data: parameters bound by the server, not quoted into the SQL text by psycopg in
+    Python (quoting a save's arrays cost more than the rest of the request), and the statements a
+    connection repeats prepared once (psycopg prepares after 5 executions)."""
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        config.setdefault("OPTIONS", {}).setdefault("server_side_binding", True)
+    return config
+
+
+postgres_for_our_data(DATABASES["default"])
+
+
 def sqlite_for_several_processes(config):
     """SQLite shared by gunicorn's workers (the embedded default): transactions take the write lock when
     they begin, so that a read-then-write transaction (a save, a claim) waits for another writer instead of

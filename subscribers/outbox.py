@@ -2,14 +2,13 @@
 (Redis down, worker killed) loses nothing, because the sweeper re-enqueues pending rows."""
 
 import logging
+import threading
+import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
-
-WINDOW_KEY = "subscribers:push-window"
 
 
 def send_push(count=1, countdown=None):
@@ -29,28 +28,32 @@ def send_push(count=1, countdown=None):
 
 
 def push_soon():
-    """Ask for a push of what just committed, one message per PUSH_COALESCE_SECONDS at most.
+    """Ask for a push of what just committed, one message per PUSH_COALESCE_SECONDS at most per process.
 
     On a mailing day thousands of members save within minutes: one message per save costs each save a
     broker round trip and floods the queue with pushes that find nothing left to do. The first save of a
-    window opens it (an atomic cache add that expires with the window) and sends one push due when the
-    window closes; saves inside the window only commit. Their rows are pending before the window closes,
-    hence before that push starts, so it takes them all. Cache unreachable: one message per save, as if
-    there were no window."""
+    window in this process opens it and sends one push due when the window closes; saves inside the window
+    only commit. Their rows are pending before the window closes, hence before that push starts, so it
+    takes them all. Each web process keeps its own window (no round trip to share one): a few messages per
+    window at most, one per process. A push that could not be sent (broker down) closes the window again,
+    so that the next save tries; the sweeper finds the rows meanwhile."""
     from .tasks import push_changes
 
     window = settings.PUSH_COALESCE_SECONDS
     if window <= 0 or push_changes.app.conf.task_always_eager:
         send_push()
         return
-    try:
-        first = cache.add(WINDOW_KEY, 1, timeout=window)
-    except Exception as exc:
-        logger.warning("push window not opened (%s); pushing now", type(exc).__name__)
-        send_push()
-        return
-    if first:
-        send_push(countdown=window)
+    now = time.monotonic()
+    with _window_lock:
+        first = now >= _window["closes"]
+        if first:
+            _window["closes"] = now + window
+    if first and not send_push(countdown=window):
+        _window["closes"] = 0.0
+
+
+_window = {"closes": 0.0}  # when this process's window closes (time.monotonic)
+_window_lock = threading.Lock()
 
 
 def enqueue_push():

@@ -6,7 +6,7 @@ PC_TEST_DB_SUFFIX keeps parallel runs on one machine out of each other's databas
 import os
 
 from preference_center.settings import *  # noqa: F403
-from preference_center.settings import VAR_DIR, env
+from preference_center.settings import VAR_DIR, env, postgres_for_our_data
 
 SUFFIX = os.environ.get("PC_TEST_DB_SUFFIX", "")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -19,7 +19,7 @@ def _postgres(name, **test):
 
 
 DATABASES = {
-    "default": _postgres("test_pc"),
+    "default": postgres_for_our_data(_postgres("test_pc")),
     # iMIS replicas: created empty by the test runner, never migrated, filled by the sandbox fixtures.
     "imis": _postgres("test_pc_imis", MIGRATE=False),
     "imis_sqlite": {
@@ -50,7 +50,7 @@ if os.environ.get("PC_TEST_WORKER"):
     for _config in DATABASES.values():
         _config["NAME"] = _config["TEST"]["NAME"]
     # A backend whose worker was killed notices at once instead of finishing its statement.
-    DATABASES["default"]["OPTIONS"] = {"options": "-c client_connection_check_interval=200"}
+    DATABASES["default"]["OPTIONS"]["options"] = "-c client_connection_check_interval=200"
     if os.environ.get("PC_TEST_IMIS_PORT"):
         DATABASES["imis"]["HOST"] = "127.0.0.1"
         DATABASES["imis"]["PORT"] = os.environ["PC_TEST_IMIS_PORT"]

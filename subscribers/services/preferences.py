@@ -3,16 +3,14 @@ the push to iMIS enqueued once the transaction commits."""
 
 from __future__ import annotations
 
-import copy
 import functools
 import ipaddress
-import uuid
+import json
 from collections.abc import Mapping, Sequence
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
-from django.db.models.base import ModelState
 from django.utils import timezone
 
 from ..member_cache import member_changed, members_changed
@@ -82,17 +80,17 @@ def preferences_save(
     unknown = set(wanted) - set(by_id)
     if unknown:
         raise NotOnForm(f"not on the form: {sorted(unknown)}")
-    template = PreferenceChange(
-        subscriber_id=subscriber.pk,
-        source=source,
-        created_at=timezone.now(),
-        user_agent=(user_agent or "")[:USER_AGENT_MAX],
-        ip_address=ip_for_history(ip_address),
-        note=note,
-        state=PreferenceChange.State.PENDING,
-    )
-    rows = [(pk, bool(value), uuid.uuid4(), by_id[pk].label_shown) for pk, value in sorted(wanted.items())]
-    changes = _write(template, rows, token_version) if rows else []
+    history = {  # what every history row of this save shares
+        "subscriber_id": subscriber.pk,
+        "source": source,
+        "created_at": timezone.now(),
+        "user_agent": (user_agent or "")[:USER_AGENT_MAX],
+        "ip_address": ip_for_history(ip_address),
+        "note": note,
+        "state": PreferenceChange.State.PENDING,
+    }
+    rows = {pk: (bool(value), by_id[pk].label_shown) for pk, value in sorted(wanted.items())}
+    changes = _write(history, rows, token_version) if rows else []
     if changes:
         member_changed(subscriber.pk, page=cached_page, changes=changes)
         enqueue_push()
@@ -112,66 +110,62 @@ def preferences_save(
 # row changes nothing and makes no row.
 
 
-def _write(template: PreferenceChange, rows: list[tuple], token_version) -> list[PreferenceChange]:
-    """Apply `rows` [(interest id, value, uuid, label shown)] for an active member (with `token_version`,
-    if given) and record a pending PreferenceChange per real change; the changes, in interest order.
+def _write(history: dict, rows: dict[int, tuple[bool, str]], token_version) -> list[PreferenceChange]:
+    """Apply `rows` {interest id: (value, label shown)} for an active member (with `token_version`, if
+    given) and record a pending PreferenceChange per real change; the changes, in interest order.
 
     On PostgreSQL one statement (data-modifying WITH queries): a save costs one round trip and needs no
     read before it. Elsewhere (SQLite, the embedded default, which runs one writer at a time) the same
     steps in a transaction."""
-    sid = template.subscriber_id
-    by_interest = {row[0]: row for row in rows}
+    sid = history["subscriber_id"]
+    updated_at = _prep("updated_at", history["created_at"], Preference)
     if connection.vendor == "postgresql":
-        constants = [f.get_db_prep_save(getattr(template, f.attname), connection) for f in _constant_fields()]
-        params = [*_rows_params(rows), sid, token_version, token_version, sid, _updated_at(template), *constants]
+        # The rows as one JSON object: one parameter, whatever their number (20 rows of 4 parameters each
+        # cost more to send than the rest of the save).
+        wanted = json.dumps({str(pk): [value, label] for pk, (value, label) in rows.items()})
+        params = [wanted, sid, token_version, token_version, sid, updated_at, *_history_params(history)]
         with connection.cursor() as cursor:
-            cursor.execute(_write_sql(len(rows)), params)
+            cursor.execute(_write_sql(), params)
             result = cursor.fetchall()
         if not result:
             raise NotAMember(f"member {sid} is not active with this link")
-        return [_change(template, by_interest[i], new, pk) for _member, pk, i, new in result if pk is not None]
+        return [
+            _change(history, interest_id, new_value, rows[interest_id][1], pk=pk, change_uuid=change_uuid)
+            for _member, pk, interest_id, new_value, change_uuid in result
+            if pk is not None
+        ]
     with transaction.atomic():
         versions = Subscriber.objects.filter(pk=sid, active=True).values_list("token_version", flat=True)
         current_version = versions.first()
         if current_version is None or token_version not in (None, current_version):
             raise NotAMember(f"member {sid} is not active with this link")
         committed = dict(
-            Preference.objects.filter(subscriber_id=sid, interest_id__in=list(by_interest)).values_list(
-                "interest_id", "value"
-            )
+            Preference.objects.filter(subscriber_id=sid, interest_id__in=list(rows)).values_list("interest_id", "value")
         )
-        todo = [row for row in rows if row[1] != committed.get(row[0], False)]
+        todo = [(pk, value) for pk, (value, _label) in rows.items() if value != committed.get(pk, False)]
         if not todo:
             return []
         with connection.cursor() as cursor:
-            cursor.execute(_upsert_sql(connection.vendor, len(todo)), [*_rows_params(todo), sid, _updated_at(template)])
+            cursor.execute(_upsert_sql(len(todo)), [*(p for row in todo for p in row), sid, updated_at])
             changed = sorted(cursor.fetchall())
         return PreferenceChange.objects.bulk_create(
-            [_change(template, by_interest[interest_id], bool(new_value)) for interest_id, new_value in changed]
+            [_change(history, pk, bool(value), rows[pk][1]) for pk, value in changed]
         )
 
 
-def _change(template, row, new_value, pk=None) -> PreferenceChange:
-    interest_id, _value, change_uuid, label_shown = row
-    change = copy.copy(template)
-    change._state = ModelState()
-    change._state.adding, change._state.db = pk is None, None if pk is None else connection.alias
-    change.id, change.interest_id, change.uuid, change.label_shown = pk, interest_id, change_uuid, label_shown
-    change.old_value, change.new_value = not new_value, new_value
+def _change(history, interest_id, new_value, label_shown, *, pk=None, change_uuid=None) -> PreferenceChange:
+    extra = {} if pk is None else {"id": pk, "uuid": change_uuid}
+    change = PreferenceChange(
+        **history, **extra, interest_id=interest_id, old_value=not new_value, new_value=new_value,
+        label_shown=label_shown,
+    )  # fmt: skip
+    if pk is not None:
+        change._state.adding, change._state.db = False, connection.alias
     return change
 
 
-def _rows_params(rows) -> list:
-    prep_uuid = PreferenceChange._meta.get_field("uuid").get_db_prep_save
-    return [p for pk, value, u, label in rows for p in (pk, value, prep_uuid(u, connection), label)]
-
-
-def _updated_at(template):
-    return Preference._meta.get_field("updated_at").get_db_prep_save(template.created_at, connection)
-
-
-def _wanted(rows: int) -> str:
-    return f"wanted (interest_id, new_value, uuid, label_shown) AS (VALUES {', '.join(['(%s, %s, %s, %s)'] * rows)})"
+def _prep(attname, value, model=PreferenceChange):
+    return model._meta.get_field(attname).get_db_prep_save(value, connection)
 
 
 def _upsert(source: str) -> str:
@@ -190,41 +184,54 @@ def _upsert(source: str) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def _upsert_sql(vendor: str, rows: int) -> str:
-    """The upsert of `rows` rows that differ from the committed values (read in the same transaction)."""
-    return f"WITH {_wanted(rows)} {_upsert('wanted')}"
+def _upsert_sql(rows: int) -> str:
+    """The upsert of `rows` (interest id, value) rows that differ from the committed values."""
+    values = ", ".join(["(%s, %s)"] * rows)
+    return f"WITH wanted (interest_id, new_value) AS (VALUES {values}) {_upsert('wanted')}"
 
 
-# Columns of a history row that differ from one change to the next; the others come from the template.
+# Columns of a history row that differ from one change to the next; the others are the save's.
 _PER_CHANGE = {
+    "uuid": "gen_random_uuid()",
     "interest_id": "c.interest_id",
     "old_value": "NOT c.value",
     "new_value": "c.value",
-    "uuid": "w.uuid",
     "label_shown": "w.label_shown",
 }
 
 
 @functools.cache
-def _constant_fields():
+def _shared_fields():
     return [f for f in PreferenceChange._meta.concrete_fields if not f.primary_key and f.attname not in _PER_CHANGE]
 
 
-@functools.lru_cache(maxsize=64)
-def _write_sql(rows: int) -> str:
+@functools.cache
+def _defaults() -> dict:
+    return {f.attname: _prep(f.attname, f.get_default()) for f in _shared_fields()}
+
+
+def _history_params(history) -> list:
+    defaults = _defaults()
+    return [_prep(a, history[a]) if a in history else defaults[a] for a in (f.attname for f in _shared_fields())]
+
+
+@functools.cache
+def _write_sql() -> str:
     """PostgreSQL: the member's check, the diff against the committed values, the upsert and the history
-    rows, in one statement. One row per change with the member's id, or one row of (member id, NULLs) if
-    nothing changed, or no row if the member is not active with this link. Parameters: the rows, the
-    member's id, the token version twice, the upsert's, then one per _constant_fields()."""
+    rows, in one statement. One row per change (member id, change id, interest id, new value, uuid), or one
+    row of (member id, NULLs) if nothing changed, or no row if the member is not active with this link.
+    Parameters: the rows as JSON {interest id: [value, label shown]}, the member's id, the token version
+    twice, the upsert's two, then one per _shared_fields()."""
     quote = connection.ops.quote_name
     subscriber, preference = quote(Subscriber._meta.db_table), quote(Preference._meta.db_table)
     fields = [f for f in PreferenceChange._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(quote(f.column) for f in fields)
-    constants = {f.attname for f in _constant_fields()}
-    selected = ", ".join("%s" if f.attname in constants else _PER_CHANGE[f.attname] for f in fields)
+    shared = {f.attname for f in _shared_fields()}
+    selected = ", ".join("%s" if f.attname in shared else _PER_CHANGE[f.attname] for f in fields)
     # The names come from the models and are quoted; every value is a parameter.
     return (
-        f"WITH {_wanted(rows)}, "  # noqa: S608
+        "WITH wanted AS (SELECT key::bigint AS interest_id, (value->>0)::boolean AS new_value, "  # noqa: S608
+        "value->>1 AS label_shown FROM jsonb_each(%s::jsonb)), "
         f"member AS (SELECT id FROM {subscriber} WHERE id = %s AND active "
         "AND (%s::integer IS NULL OR token_version = %s::integer)), "
         "todo AS (SELECT w.interest_id, w.new_value FROM wanted w, member m "
@@ -233,8 +240,8 @@ def _write_sql(rows: int) -> str:
         f"changed AS ({_upsert('todo')}), "
         f"inserted AS (INSERT INTO {quote(PreferenceChange._meta.db_table)} ({columns}) "
         f"SELECT {selected} FROM changed c JOIN wanted w ON w.interest_id = c.interest_id "
-        "ORDER BY c.interest_id RETURNING id, interest_id, new_value) "
-        "SELECT m.id, i.id, i.interest_id, i.new_value FROM member m LEFT JOIN inserted i ON true"
+        "ORDER BY c.interest_id RETURNING id, interest_id, new_value, uuid) "
+        "SELECT m.id, i.id, i.interest_id, i.new_value, i.uuid FROM member m LEFT JOIN inserted i ON true"
     )
 
 
