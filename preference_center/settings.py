@@ -87,10 +87,13 @@ DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 
 def postgres_for_our_data(config):
     """PostgreSQL for our data: parameters bound by the server, not quoted into the SQL text by psycopg in
-    Python (quoting a save's arrays cost more than the rest of the request), and the statements a
-    connection repeats prepared once (psycopg prepares after 5 executions)."""
+    Python, and the statements a connection repeats prepared once, after 5 runs (parsing and planning the
+    member's save cost PostgreSQL more than running it). A pooler in transaction mode that cannot keep
+    prepared statements (PgBouncer before 1.21) needs DATABASE_PREPARED_STATEMENTS=false."""
     if config["ENGINE"] == "django.db.backends.postgresql":
-        config.setdefault("OPTIONS", {}).setdefault("server_side_binding", True)
+        options = config.setdefault("OPTIONS", {})
+        options.setdefault("server_side_binding", True)
+        options.setdefault("prepare_threshold", 5 if env.bool("DATABASE_PREPARED_STATEMENTS", default=True) else None)
     return config
 
 
