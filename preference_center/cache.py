@@ -96,6 +96,8 @@ def count_get_delete(cache, counter: str, timeout: int | None, get=(), delete=()
     for `seconds` instead of being deleted.
 
     One atomic round trip on ReusingRedisCache; plain cache calls on any other cache."""
+    if set_at is not None and not delete:
+        raise ValueError("set_at sets the last key of `delete`: give one")
     fast = getattr(cache, "count_get_delete", None)
     if fast is not None:
         return fast(counter, timeout, get, delete, set_at)

@@ -82,7 +82,7 @@ DATABASES = {
 # page three quarters of its throughput in bench/page.py (docs/benchmarks.md). Health checks: a connection
 # that died with a database restart is replaced before a request uses it, instead of failing that request.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)  # without a round trip: preference_center.postgresql
 
 
 def postgres_for_our_data(config):
@@ -91,6 +91,7 @@ def postgres_for_our_data(config):
     member's save cost PostgreSQL more than running it). A pooler in transaction mode that cannot keep
     prepared statements (PgBouncer before 1.21) needs DATABASE_PREPARED_STATEMENTS=false."""
     if config["ENGINE"] == "django.db.backends.postgresql":
+        config["ENGINE"] = "preference_center.postgresql"  # health checks without a round trip
         options = config.setdefault("OPTIONS", {})
         options.setdefault("server_side_binding", True)
         options.setdefault("prepare_threshold", 5 if env.bool("DATABASE_PREPARED_STATEMENTS", default=True) else None)

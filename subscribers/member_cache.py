@@ -8,8 +8,8 @@ per-process copy. Only a miss (first visit, or something changed) reads the data
 entry for the next request.
 
 Why an entry is never stale:
-- it is stored with the member's version and the members' generation read BEFORE the database was, and
-  is used only while both are unchanged;
+- it is stored with the member's version, the members' generation and the interests' generation read
+  BEFORE the database was, and is used only while all three are unchanged;
 - preferences_save bumps the member's version (and drops the entry) once its transaction commits; the
   roster pull, link rotation and anything else that rewrites many members bump the generation
   (`members_changed`), interest changes bump the interests' generation (`interests_changed`). A read
@@ -66,7 +66,8 @@ class MemberPage:
     first_name: str
     masked_email: str
     state: selectors.FormState
-    versions: tuple[int, int] | None = None  # (members' generation, member's version) it was read under
+    # (members' generation, member's version, interests' generation) it was read under; None: no cache
+    versions: tuple[int, int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -98,11 +99,13 @@ def visit(token: str, *, client: str, group: str, rate: Rate, load: bool = True)
         return _without_cache(token, payload, False, load)
     if count > rate.limit:
         return Visit(True, payload, None)
-    versions = (got[MEMBERS_GENERATION] or 0, got[_version_key(sid)] or 0)
-    specs = _interests(got[INTERESTS_GENERATION] or 0)
+    # The interests' generation is one of the versions: an entry holds the ticks of the interests then on
+    # the form, so one shown again (or added) after it was stored would read as unticked.
+    versions = (got[MEMBERS_GENERATION] or 0, got[_version_key(sid)] or 0, got[INTERESTS_GENERATION] or 0)
+    specs = _interests(versions[2])
     entry = got[_entry_key(sid)]
-    if entry is not None and tuple(entry[:2]) == versions:
-        token_version, first_name, masked_email, ticked = entry[2:]
+    if entry is not None and tuple(entry[:3]) == versions:
+        token_version, first_name, masked_email, ticked = entry[3:]
         if token_version != payload.token_version:
             return Visit(False, payload, None, specs)
         ticked = set(ticked)
@@ -193,9 +196,9 @@ def member_changed(subscriber_id: int, *, page: MemberPage | None = None, change
     under the new version: the page after a save is read from the cache, not the database."""
     set_at = None
     if page is not None and page.versions is not None and settings.MEMBER_CACHE_SECONDS > 0:
-        generation, version = page.versions
+        generation, version, interests = page.versions
         values = {**page.state.values, **{c.interest_id: c.new_value for c in changes}}
-        entry = _entry(page, (generation, version + 1), values)
+        entry = _entry(page, (generation, version + 1, interests), values)
         set_at = (version + 1, entry, settings.MEMBER_CACHE_SECONDS)
     transaction.on_commit(lambda: _bump(_version_key(subscriber_id), drop=[_entry_key(subscriber_id)], set_at=set_at))
 
@@ -219,11 +222,10 @@ def _on_interests_changed(sender, **kwargs):
 
 
 def _bump(counter, drop=(), set_at=None):
-    # A member's version lives longer than any entry stored under it: it cannot come back to a value an
-    # entry still carries. The generations never expire.
-    timeout = 2 * settings.MEMBER_CACHE_SECONDS + 60 if counter.startswith("pc:member-version:") else None
+    # Versions and generations never expire: a counter that started again could come back to a value an
+    # entry still carries. (Redis must not evict them either: README, "Running in production".)
     try:
-        count_get_delete(cache, counter, timeout, delete=drop, set_at=set_at)
+        count_get_delete(cache, counter, None, delete=drop, set_at=set_at)
     except CACHE_ERRORS as exc:
         logger.warning(
             "member cache not told of a change (%s): pages may show it up to %s s late",

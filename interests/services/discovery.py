@@ -126,7 +126,8 @@ def interests_apply_discovery(*, discovery: imis.Discovery, seen_at=None) -> Dis
         batch_size=500,
     )
     RemoteInterest.objects.bulk_create(to_create, batch_size=500)
-    interests_changed.send(sender=RemoteInterest)
+    if outcome.added or outcome.updated or outcome.returned or outcome.missing:
+        interests_changed.send(sender=RemoteInterest)  # not for last_seen_at alone: the form is the same
     SkippedImisField.objects.all().delete()
     SkippedImisField.objects.bulk_create(
         [

@@ -1,0 +1,516 @@
+"""The member's page kept in the cache (subscribers.member_cache), through the Django test client.
+
+A personal page (GET /p/<token>/) costs one cache round trip: the rate-limit count and the member's cached
+entry with the versions that say whether it is still true. What is checked here, on the real Redis server
+(preference_center.cache.ReusingRedisCache, keys under a prefix of each test's own) and on the tests'
+local-memory cache (the plain-cache-calls fallback):
+
+- a second visit is served without a query, with the same ticks;
+- every write path shows at once: a save through the form (written through to the cache), members_changed
+  (roster pull, link rotation), interest changes (admin save, bulk visibility);
+- a page read from the database before a write and stored after the write's bump is never used;
+- MEMBER_CACHE_SECONDS = 0 turns the cache off, and Redis being down only costs queries;
+- count_get_delete means the same on Redis and on any other cache;
+- the rate limit still applies to pages served from the cache.
+
+Tests run inside a transaction: the bumps are transaction.on_commit callbacks, run here through
+django_capture_on_commit_callbacks(execute=True) where a commit would run them.
+"""
+
+import contextlib
+import re
+import time
+import uuid
+
+import pytest
+import redis
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+from interests.services.visibility import interests_set_visible
+from preference_center.cache import ReusingRedisCache, count_get_delete
+from subscribers import member_cache, selectors
+from subscribers.models import Preference, PreferenceChange, Subscriber
+from subscribers.ratelimits import Rate
+from subscribers.services.preferences import preferences_save, subscribers_rotate_tokens
+from subscribers.tokens import make_token
+from tests.members_helpers import make_interests, make_subscriber, values_of
+
+pytestmark = pytest.mark.django_db
+
+REDIS_URL = "redis://127.0.0.1:6379/12"  # the database tests/test_rate_limits.py uses: shared, hence the prefixes
+REDIS_DOWN_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+
+
+def redis_caches(prefix, location=REDIS_URL):
+    return {
+        "default": {"BACKEND": "preference_center.cache.ReusingRedisCache", "LOCATION": location, "KEY_PREFIX": prefix}
+    }
+
+
+def _drop_prefixed(prefix):
+    raw = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(raw.scan_iter(f"{prefix}:*"))
+        if keys:
+            raw.delete(*keys)
+    finally:
+        raw.close()
+
+
+@contextlib.contextmanager
+def _on_redis():
+    prefix = f"test-member-cache-{uuid.uuid4().hex}"
+    with override_settings(CACHES=redis_caches(prefix)):
+        yield caches["default"]
+    _drop_prefixed(prefix)
+
+
+@contextlib.contextmanager
+def _on_local_memory():
+    location = f"test-member-cache-{uuid.uuid4().hex}"  # a store of its own
+    with override_settings(
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": location}}
+    ):
+        yield caches["default"]
+
+
+@pytest.fixture
+def on_redis():
+    """The production cache on the real Redis server, with keys of this test's own."""
+    with _on_redis() as the_cache:
+        yield the_cache
+
+
+@pytest.fixture(params=["redis", "local-memory"])
+def any_cache(request):
+    """The Redis path (one Lua script) and the fallback of plain cache calls (LocMemCache)."""
+    with _on_redis() if request.param == "redis" else _on_local_memory() as the_cache:
+        yield the_cache
+
+
+@pytest.fixture(autouse=True)
+def _no_interests_copy():
+    """The interests on the form are copied per process: no test sees another's (rolled back) interests."""
+    member_cache._interests_copy.clear()
+    yield
+    member_cache._interests_copy.clear()
+
+
+@pytest.fixture
+def member():
+    return make_subscriber(email="jane.doe@example.org", first_name="Jane")
+
+
+def form_url(subscriber):
+    return f"/p/{make_token(subscriber)}/"
+
+
+def checked_ids(html):
+    return {int(pk) for pk in re.findall(r'name="interest_(\d+)"[^>]*\schecked', html)}
+
+
+def shown_ids(html):
+    return {int(pk) for pk in re.findall(r'name="interest_(\d+)"', html)}
+
+
+def get_page(client, url, ip="198.51.100.23"):
+    response = client.get(url, REMOTE_ADDR=ip)
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def post(client, url, interests_on=(), **extra):
+    data = {f"interest_{i.pk}": "on" for i in interests_on}
+    data.update(extra)
+    return client.post(url, data, HTTP_USER_AGENT="TestBrowser/1.0", REMOTE_ADDR="198.51.100.23")
+
+
+def save(subscriber, wanted, **kwargs):
+    """A save outside the form (the API's way), its on-commit callbacks to be run by the caller."""
+    return preferences_save(subscriber=subscriber, wanted=wanted, source=PreferenceChange.Source.FORM, **kwargs)
+
+
+def count_queries(fn):
+    with CaptureQueriesContext(connection) as queries:
+        result = fn()
+    return len(queries), result
+
+
+# --- the second visit -------------------------------------------------------------------------------------
+
+
+def test_it_serves_a_second_visit_without_a_database_query(any_cache, client, member, django_assert_num_queries):
+    newsletter, events, advocacy = make_interests(3)
+    Preference.objects.create(subscriber=member, interest=events, value=True, imis_value=True)
+    url = form_url(member)
+
+    first_queries, first = count_queries(lambda: get_page(client, url))
+    with django_assert_num_queries(0):
+        second = get_page(client, url)
+
+    assert first_queries >= 1  # the first visit reads the database (and stores the page)
+    assert checked_ids(first) == checked_ids(second) == {events.pk}
+    assert shown_ids(second) == {newsletter.pk, events.pk, advocacy.pk}
+    assert "Hello Jane." in second
+    assert "j•••@example.org" in second and "jane.doe" not in second
+
+
+def test_it_keeps_no_address_in_the_cached_entry(on_redis, client, member):
+    make_interests(2)
+    get_page(client, form_url(member))
+    entry = on_redis.get(f"pc:member:{member.pk}")
+    assert entry is not None
+    assert "jane.doe" not in repr(entry) and "j•••@example.org" in entry
+
+
+# --- saves through the form -----------------------------------------------------------------------------
+
+
+def test_it_shows_a_save_at_once_and_serves_it_from_the_cache(
+    on_redis, client, member, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    newsletter, events, advocacy = make_interests(3)
+    Preference.objects.create(subscriber=member, interest=advocacy, value=True, imis_value=True)
+    url = form_url(member)
+    assert checked_ids(get_page(client, url)) == {advocacy.pk}  # cached from here on
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, url, [newsletter, events], action="save")
+    assert response.status_code == 302
+    assert values_of(member) == {newsletter.pk: True, events.pk: True, advocacy.pk: False}
+
+    # Written through: the page after the save is the cached page with the changes applied.
+    with django_assert_num_queries(0):
+        saved = get_page(client, response["Location"])
+        form = get_page(client, url)
+    assert "Your choices are saved" in saved
+    assert checked_ids(form) == {newsletter.pk, events.pk}
+
+
+def test_it_shows_a_save_that_started_without_a_cached_page(
+    on_redis, client, member, django_capture_on_commit_callbacks
+):
+    newsletter, events = make_interests(2)
+    url = form_url(member)
+    get_page(client, url)
+    on_redis.delete(f"pc:member:{member.pk}")  # expired, say: the POST finds no page to update
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, url, [events], action="save").status_code == 302
+
+    queries, html = count_queries(lambda: get_page(client, url))
+    assert queries >= 1 and checked_ids(html) == {events.pk}
+
+
+def test_it_does_not_write_through_a_page_another_save_overtook(
+    on_redis, client, member, django_capture_on_commit_callbacks
+):
+    newsletter, events = make_interests(2)
+    url = form_url(member)
+    get_page(client, url)  # cached
+    seen = member_cache.visit(make_token(member), client="192.0.2.9", group="test", rate=Rate(100, 3600))
+    assert seen.page is not None and seen.page.state.values == {newsletter.pk: False, events.pk: False}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        save(member, {newsletter.pk: True})  # another tab, the API: commits first
+    with django_capture_on_commit_callbacks(execute=True):
+        save(member, {events.pk: True}, cached_page=seen.page)  # started from the page read before that save
+
+    # The second save's page (newsletter off) must not be stored: the next visit reads the database.
+    queries, html = count_queries(lambda: get_page(client, url))
+    assert queries >= 1 and checked_ids(html) == {newsletter.pk, events.pk}
+
+
+# --- changes made elsewhere ---------------------------------------------------------------------------
+
+
+def test_it_shows_a_change_made_behind_its_back_only_once_members_changed_is_called(
+    on_redis, client, member, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    """The contract: whoever writes members without preferences_save (the roster pull) calls members_changed.
+    Until then the cached page is what a member sees, for MEMBER_CACHE_SECONDS at most."""
+    newsletter, events = make_interests(2)
+    url = form_url(member)
+    assert checked_ids(get_page(client, url)) == set()
+
+    Preference.objects.create(subscriber=member, interest=newsletter, value=True, imis_value=True)
+    Subscriber.objects.filter(pk=member.pk).update(first_name="Janet")
+    with django_assert_num_queries(0):
+        stale = get_page(client, url)
+    assert checked_ids(stale) == set() and "Hello Jane." in stale  # not announced: the cached page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        member_cache.members_changed()  # as the roster pull does after its transaction
+    fresh = get_page(client, url)
+    assert checked_ids(fresh) == {newsletter.pk} and "Hello Janet." in fresh
+
+
+def test_it_refuses_a_rotated_link_at_once_even_when_cached(
+    on_redis, client, member, django_capture_on_commit_callbacks
+):
+    make_interests(1)
+    old_url = form_url(member)
+    get_page(client, old_url)
+    get_page(client, old_url)  # served from the cache
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert subscribers_rotate_tokens(subscriber_ids=[member.pk]) == 1
+
+    assert client.get(old_url).status_code == 404
+    assert post(client, old_url).status_code == 404
+    member.refresh_from_db()
+    assert get_page(client, form_url(member))
+
+
+@pytest.mark.parametrize("how", ["admin save", "interests_set_visible"])
+def test_it_removes_a_hidden_interest_from_the_cached_page_at_once(
+    on_redis, client, member, django_capture_on_commit_callbacks, how
+):
+    newsletter, events, advocacy = make_interests(3)
+    Preference.objects.create(subscriber=member, interest=events, value=True, imis_value=True)
+    url = form_url(member)
+    get_page(client, url)
+    assert shown_ids(get_page(client, url)) == {newsletter.pk, events.pk, advocacy.pk}  # from the cache
+    another_process = dict(member_cache._interests_copy)  # what a second web process still holds
+
+    with django_capture_on_commit_callbacks(execute=True):
+        if how == "admin save":
+            events.visible = False
+            events.save()
+        else:
+            interests_set_visible(interests=type(events).objects.filter(pk=events.pk), visible=False)
+
+    html = get_page(client, url)  # this process dropped its copy
+    assert shown_ids(html) == {newsletter.pk, advocacy.pk} and checked_ids(html) == set()
+    assert events.prompt not in html
+
+    member_cache._interests_copy.update(another_process)  # another process learns it from the generation
+    html = get_page(client, url)
+    assert shown_ids(html) == {newsletter.pk, advocacy.pk} and events.prompt not in html
+
+
+def test_it_shows_the_members_tick_on_an_interest_shown_again(
+    on_redis, client, member, django_capture_on_commit_callbacks
+):
+    """An entry holds the ticks of the interests on the form when it was read: it is tied to the interests'
+    generation, or an interest the member had ticked, hidden and shown again, would come back unticked (and
+    a save of the form as shown would unsubscribe them)."""
+    newsletter, events = make_interests(2)
+    Preference.objects.create(subscriber=member, interest=events, value=True, imis_value=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        interests_set_visible(interests=type(events).objects.filter(pk=events.pk), visible=False)
+    url = form_url(member)
+    assert shown_ids(get_page(client, url)) == {newsletter.pk}  # cached, without events
+
+    with django_capture_on_commit_callbacks(execute=True):
+        interests_set_visible(interests=type(events).objects.filter(pk=events.pk), visible=True)
+
+    from_database = member_cache.page_from_database(make_token(member))
+    assert from_database.state.values == {newsletter.pk: False, events.pk: True}
+    html = get_page(client, url)
+    assert shown_ids(html) == {newsletter.pk, events.pk}
+    assert checked_ids(html) == {events.pk}  # fails: the cached entry shows events unticked
+
+
+# --- races ------------------------------------------------------------------------------------------------
+
+
+def _writer(kind, member, interest):
+    """A write that commits (and bumps) while a visit is between its database read and its cache store."""
+
+    def write():
+        if kind == "save":
+            save(member, {interest.pk: True})  # bumps the member's version
+        else:
+            Preference.objects.create(subscriber=member, interest=interest, value=True, imis_value=True)
+            member_cache.members_changed()  # the roster pull's way: bumps the generation
+
+    return write
+
+
+@pytest.mark.parametrize("kind", ["save", "roster pull"])
+def test_it_never_uses_a_page_read_before_a_write_that_bumped_since(
+    on_redis, client, member, monkeypatch, django_capture_on_commit_callbacks, django_assert_num_queries, kind
+):
+    newsletter, events = make_interests(2)
+    url = form_url(member)
+    write = _writer(kind, member, newsletter)
+    real_member_form = selectors.member_form
+    calls = []
+
+    def read_then_a_write_commits(token):
+        loaded = real_member_form(token)  # the page as it was before the write
+        if not calls:
+            with django_capture_on_commit_callbacks(execute=True):
+                write()
+        calls.append(token)
+        return loaded
+
+    monkeypatch.setattr(selectors, "member_form", read_then_a_write_commits)
+
+    racing = get_page(client, url)  # read before the write, stored after its bump, tagged with the old versions
+    assert checked_ids(racing) == set()
+    assert values_of(member) == {newsletter.pk: True}
+
+    after = get_page(client, url)  # the stored page is not used: the database again
+    assert len(calls) == 2 and checked_ids(after) == {newsletter.pk}
+    with django_assert_num_queries(0):
+        assert checked_ids(get_page(client, url)) == {newsletter.pk}  # and cached again, right this time
+
+
+def test_it_never_uses_a_page_stored_by_hand_under_older_versions(
+    on_redis, client, member, django_capture_on_commit_callbacks
+):
+    """The same race, built by hand: a page read under the versions of before a save, stored after it."""
+    newsletter, events = make_interests(2)
+    token = make_token(member)
+    before = member_cache.page_from_database(token)
+    old_versions = (
+        on_redis.get(member_cache.MEMBERS_GENERATION) or 0,
+        on_redis.get(f"pc:member-version:{member.pk}") or 0,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        save(member, {events.pk: True})
+    on_redis.set(f"pc:member:{member.pk}", member_cache._entry(before, old_versions, before.state.values), 60)
+
+    assert checked_ids(get_page(client, form_url(member))) == {events.pk}
+
+
+def test_it_keeps_versions_that_never_expire_and_so_never_repeat(on_redis, member, django_capture_on_commit_callbacks):
+    """A version that expired would start again at 1 and could come back to the value of a page stored
+    before a save: the versions and generations carry no expiry (and Redis must not evict them)."""
+    newsletter, events = make_interests(2)
+    with django_capture_on_commit_callbacks(execute=True):
+        save(member, {newsletter.pk: True})
+        save(member, {events.pk: True})
+    assert on_redis.get(f"pc:member-version:{member.pk}") == 2
+    assert seconds_to_live(on_redis, f"pc:member-version:{member.pk}") == -1  # no expiry
+    with django_capture_on_commit_callbacks(execute=True):
+        member_cache.members_changed()
+    assert seconds_to_live(on_redis, "pc:members-generation") == -1
+
+
+# --- cache off, cache down ----------------------------------------------------------------------------
+
+
+def test_it_reads_the_database_on_every_visit_when_the_cache_is_off(
+    on_redis, client, member, django_capture_on_commit_callbacks
+):
+    newsletter, events = make_interests(2)
+    url = form_url(member)
+    with override_settings(MEMBER_CACHE_SECONDS=0):
+        for _ in range(3):
+            queries, html = count_queries(lambda: get_page(client, url))
+            assert queries >= 1 and checked_ids(html) == set()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert post(client, url, [events], action="save").status_code == 302
+        queries, html = count_queries(lambda: get_page(client, url))
+        assert queries >= 1 and checked_ids(html) == {events.pk}
+    assert on_redis.get(f"pc:member:{member.pk}") is None  # nothing was stored
+
+
+@override_settings(CACHES=redis_caches("unreachable", location=REDIS_DOWN_URL))
+def test_it_answers_from_the_database_when_redis_is_down(client, member, django_capture_on_commit_callbacks, caplog):
+    newsletter, events = make_interests(2)
+    Preference.objects.create(subscriber=member, interest=newsletter, value=True, imis_value=True)
+    url = form_url(member)
+
+    assert checked_ids(get_page(client, url)) == {newsletter.pk}
+    with django_capture_on_commit_callbacks(execute=True):  # the save's bump cannot reach Redis: logged only
+        assert post(client, url, [events], action="save").status_code == 302
+    assert checked_ids(get_page(client, url)) == {events.pk}
+    assert client.get(f"/p/{make_token(member)[:-3]}xyz/").status_code == 404  # a forged link: still friendly
+    assert "member cache not read" in caplog.text and "member cache not told of a change" in caplog.text
+
+
+# --- the rate limit ---------------------------------------------------------------------------------------
+
+
+def test_it_rate_limits_the_personal_page_even_when_served_from_the_cache(
+    on_redis, client, member, django_assert_num_queries
+):
+    make_interests(2)
+    url = form_url(member)
+    # "2/h", not "2/m": the count is per fixed window, and a test that straddled a minute's end would count
+    # its third request in a new window.
+    with override_settings(PREFERENCES_RATE_LIMIT="2/h"):
+        get_page(client, url)
+        with django_assert_num_queries(0):
+            get_page(client, url)  # from the cache, and counted
+            limited = client.get(url, REMOTE_ADDR="198.51.100.23")
+        assert limited.status_code == 429 and limited["Retry-After"] == "3600"
+        assert "no-store" in limited["Cache-Control"]
+        assert get_page(client, url, ip="198.51.100.99")  # another client has its own count
+
+
+# --- count_get_delete, on Redis and on any other cache ------------------------------------------------
+
+
+@pytest.fixture(params=["redis", "local-memory"])
+def raw_cache(request):
+    """A cache instance of each kind, with keys of this test's own."""
+    if request.param == "redis":
+        prefix = f"test-count-get-delete-{uuid.uuid4().hex}"
+        yield ReusingRedisCache(REDIS_URL, {"KEY_PREFIX": prefix})
+        _drop_prefixed(prefix)
+    else:
+        yield LocMemCache(f"test-count-get-delete-{uuid.uuid4().hex}", {})
+
+
+def seconds_to_live(the_cache, key):
+    """The key's remaining time to live in seconds, -1 if it never expires, None if it is missing."""
+    full_key = the_cache.make_key(key)
+    if isinstance(the_cache, ReusingRedisCache):
+        raw = redis.Redis.from_url(REDIS_URL)
+        try:
+            ttl = raw.ttl(full_key)
+        finally:
+            raw.close()
+        return None if ttl == -2 else ttl
+    if full_key not in the_cache._cache:
+        return None
+    expires = the_cache._expire_info[full_key]
+    return -1 if expires is None else expires - time.time()
+
+
+def test_it_counts_from_one_and_sets_the_timeout_when_the_counter_is_created(raw_cache):
+    assert [count_get_delete(raw_cache, "counter", 60)[0] for _ in range(3)] == [1, 2, 3]
+    assert raw_cache.get("counter") == 3
+    assert 0 < seconds_to_live(raw_cache, "counter") <= 60
+
+    assert count_get_delete(raw_cache, "forever", None) == (1, {})
+    assert seconds_to_live(raw_cache, "forever") == -1
+
+
+def test_it_reads_the_keys_to_get_with_none_for_missing_ones(raw_cache):
+    raw_cache.set("a-number", 7)
+    raw_cache.set("a-tuple", (1, 2, "Jane", "j•••@example.org", [3, 4]))
+    count, got = count_get_delete(raw_cache, "counter", 60, get=["a-number", "a-tuple", "missing"])
+    assert count == 1
+    assert got == {"a-number": 7, "a-tuple": (1, 2, "Jane", "j•••@example.org", [3, 4]), "missing": None}
+
+
+def test_it_deletes_the_keys_to_delete_after_reading_them(raw_cache):
+    raw_cache.set_many({"read-and-dropped": "x", "dropped": "y", "kept": "z"})
+    count, got = count_get_delete(
+        raw_cache, "counter", 60, get=["read-and-dropped"], delete=["read-and-dropped", "dropped", "never-there"]
+    )
+    assert count == 1 and got == {"read-and-dropped": "x"}
+    assert raw_cache.get_many(["read-and-dropped", "dropped", "kept"]) == {"kept": "z"}
+
+
+def test_it_sets_the_last_key_to_delete_only_when_the_count_matches(raw_cache):
+    raw_cache.set_many({"first": 1, "last": "old"})
+    count_get_delete(raw_cache, "version", None)  # 1
+    count, _ = count_get_delete(raw_cache, "version", None, delete=["first", "last"], set_at=(2, ("new",), 60))
+    assert count == 2
+    assert raw_cache.get("first") is None and raw_cache.get("last") == ("new",)  # set, not deleted
+    assert 0 < seconds_to_live(raw_cache, "last") <= 60
+
+    count, _ = count_get_delete(raw_cache, "version", None, delete=["last"], set_at=(2, ("newer",), 60))
+    assert count == 3 and raw_cache.get("last") is None  # not the count: deleted, not set
