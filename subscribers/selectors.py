@@ -53,21 +53,6 @@ class FormState:
         return {spec.id: spec for spec in self.specs}
 
 
-def subscriber_for_token(token: str) -> Subscriber | None:
-    """The active subscriber a genuine, current token belongs to. A forged token costs no query."""
-    payload = tokens.read_token(token)
-    if payload is None:
-        return None
-    subscriber = (
-        Subscriber.objects.filter(pk=payload.subscriber_id, active=True)
-        .only("id", "imis_id", "email", "first_name", "token_version", "active", "exclude_mail")
-        .first()
-    )
-    if subscriber is None or subscriber.token_version != payload.token_version:
-        return None
-    return subscriber
-
-
 def form_specs() -> tuple[InterestSpec, ...]:
     """The interests on the form, as every member sees them (the admin's preview)."""
     return form_state(subscriber_id=None).specs
@@ -107,8 +92,8 @@ def _member_form_sql() -> str:
 
 
 def member_form(token: str) -> tuple[Subscriber, FormState] | None:
-    """subscriber_for_token and form_state together, in one query: the member's pages are what a mailing
-    day hammers (scanners prefetch every link), and two ORM queries cost more than the page itself.
+    """The member a personal link names and their form (form_state), in one query: the member's pages are
+    what a mailing day hammers (scanners prefetch every link), and two ORM queries cost more than the page.
     None for a forged, rotated or unknown link (a forged one costs no query)."""
     payload = tokens.read_token(token)
     if payload is None:

@@ -31,3 +31,11 @@ def fetch(alias, sql, params=()):
 
 def q(alias, name):
     return connections[alias].ops.quote_name(name)
+
+
+@pytest.fixture
+def member():
+    """Jane, a mailable member with a first name (a test module may define its own)."""
+    from tests.members_helpers import make_subscriber
+
+    return make_subscriber(email="jane.doe@example.org", first_name="Jane")

@@ -1,9 +1,14 @@
-"""Helpers for the members tests: interests as discovery would create them, subscribers, a client IP."""
+"""Helpers for the members tests: interests as discovery would create them, subscribers, their pages."""
 
 import itertools
+import re
+
+from django.conf import settings
 
 from interests.models import RemoteInterest
 from subscribers.models import Preference, Subscriber
+from subscribers.selectors import member_form
+from subscribers.tokens import make_token
 
 SANDBOX_INTERESTS = [
     ("ud_EmailPrefs", "NEWSLETTER", "Monthly newsletter", "News from the association, once a month", "News"),
@@ -61,3 +66,33 @@ def make_subscriber(**kwargs):
 
 def values_of(subscriber):
     return dict(Preference.objects.filter(subscriber=subscriber).values_list("interest_id", "value"))
+
+
+# --- the member's pages -------------------------------------------------------------------------------
+
+
+def form_url(subscriber):
+    return f"/p/{make_token(subscriber)}/"
+
+
+def checked_ids(html):
+    """The interests ticked on a rendered member form."""
+    return {int(pk) for pk in re.findall(r'name="interest_(\d+)"[^>]*\schecked', html)}
+
+
+def post(client, url, interests_on=(), **extra):
+    """The member form's POST (the test client skips CSRF) with these interests ticked."""
+    data = {f"interest_{i.pk}": "on" for i in interests_on}
+    data.update(extra)
+    return client.post(url, data, HTTP_USER_AGENT="TestBrowser/1.0", REMOTE_ADDR="198.51.100.23")
+
+
+def token_of(url):
+    """The token of an absolute personal link (form or one-click)."""
+    return url.removeprefix(settings.SITE_URL).removeprefix("/p/").removesuffix("/one-click").rstrip("/")
+
+
+def member_of(token):
+    """The member a personal link opens the form of; None for a forged, rotated or unknown one."""
+    loaded = member_form(token)
+    return loaded[0] if loaded else None

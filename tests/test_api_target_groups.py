@@ -6,15 +6,10 @@ import io
 import pytest
 from django.test import override_settings
 
-from subscribers.selectors import subscriber_for_token
 from tests.mailing_helpers import URLS, api_client, member
-from tests.members_helpers import make_interests
+from tests.members_helpers import make_interests, member_of, token_of
 
 pytestmark = [pytest.mark.django_db, URLS]
-
-
-def token_of(url):
-    return url.rstrip("/").split("/p/")[1].split("/")[0]
 
 
 def test_it_lists_the_interests_on_the_form_with_their_group_sizes():
@@ -82,8 +77,8 @@ def test_it_gives_each_member_working_personal_links():
         "last_name": "Lee",
     }
     assert row["preference_url"].startswith("https://prefs.example.org/p/")
-    assert subscriber_for_token(token_of(row["preference_url"])) == subscriber
-    assert subscriber_for_token(token_of(row["one_click_url"])) == subscriber
+    assert member_of(token_of(row["preference_url"])) == subscriber
+    assert member_of(token_of(row["one_click_url"])) == subscriber
 
 
 def test_it_lets_the_client_choose_a_page_size_up_to_the_maximum():

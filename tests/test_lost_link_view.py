@@ -5,8 +5,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import override_settings
 
-from subscribers import selectors
-from tests.members_helpers import make_subscriber
+from tests.members_helpers import make_subscriber, member_of
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +23,7 @@ def test_it_mails_a_working_link_to_a_members_own_address(client):
     assert message.to == ["Jane.Doe@example.org"]
     link = next(word for word in message.body.split() if word.startswith("https://prefs.example.org/p/"))
     token = link.removeprefix("https://prefs.example.org/p/").rstrip("/")
-    assert selectors.subscriber_for_token(token) == member
+    assert member_of(token) == member
     assert client.get(f"/p/{token}/").status_code == 200
 
 

@@ -37,7 +37,7 @@ from subscribers.models import Preference, PreferenceChange, Subscriber
 from subscribers.ratelimits import Rate
 from subscribers.services.preferences import preferences_save, subscribers_rotate_tokens
 from subscribers.tokens import make_token
-from tests.members_helpers import make_interests, make_subscriber, values_of
+from tests.members_helpers import checked_ids, form_url, make_interests, post, values_of
 
 pytestmark = pytest.mark.django_db
 
@@ -100,19 +100,6 @@ def _no_interests_copy():
     member_cache._interests_copy.clear()
 
 
-@pytest.fixture
-def member():
-    return make_subscriber(email="jane.doe@example.org", first_name="Jane")
-
-
-def form_url(subscriber):
-    return f"/p/{make_token(subscriber)}/"
-
-
-def checked_ids(html):
-    return {int(pk) for pk in re.findall(r'name="interest_(\d+)"[^>]*\schecked', html)}
-
-
 def shown_ids(html):
     return {int(pk) for pk in re.findall(r'name="interest_(\d+)"', html)}
 
@@ -121,12 +108,6 @@ def get_page(client, url, ip="198.51.100.23"):
     response = client.get(url, REMOTE_ADDR=ip)
     assert response.status_code == 200, response.status_code
     return response.content.decode()
-
-
-def post(client, url, interests_on=(), **extra):
-    data = {f"interest_{i.pk}": "on" for i in interests_on}
-    data.update(extra)
-    return client.post(url, data, HTTP_USER_AGENT="TestBrowser/1.0", REMOTE_ADDR="198.51.100.23")
 
 
 def save(subscriber, wanted, **kwargs):

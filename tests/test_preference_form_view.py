@@ -1,7 +1,5 @@
 """The member's form at /p/<token>/ and the confirmation after saving, through the Django test client."""
 
-import re
-
 import pytest
 from django.core.cache import cache
 from django.test import Client, override_settings
@@ -10,7 +8,7 @@ from subscribers.models import Preference, PreferenceChange
 from subscribers.outbox import push_soon
 from subscribers.services.preferences import subscribers_rotate_tokens
 from subscribers.tokens import make_token
-from tests.members_helpers import make_interests, make_subscriber, values_of
+from tests.members_helpers import checked_ids, form_url, make_interests, make_subscriber, post, values_of
 
 pytestmark = pytest.mark.django_db
 
@@ -18,25 +16,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     cache.clear()
-
-
-@pytest.fixture
-def member():
-    return make_subscriber(email="jane.doe@example.org", first_name="Jane")
-
-
-def form_url(subscriber):
-    return f"/p/{make_token(subscriber)}/"
-
-
-def checked_ids(html):
-    return {int(pk) for pk in re.findall(r'name="interest_(\d+)"[^>]*\schecked', html)}
-
-
-def post(client, url, interests_on=(), **extra):
-    data = {f"interest_{i.pk}": "on" for i in interests_on}
-    data.update(extra)
-    return client.post(url, data, HTTP_USER_AGENT="TestBrowser/1.0", REMOTE_ADDR="198.51.100.23")
 
 
 # --- GET ----------------------------------------------------------------------------------------------
