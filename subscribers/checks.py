@@ -1,4 +1,4 @@
-"""System checks of the sync settings (`manage.py check`, and every management command)."""
+"""System checks of the settings (`manage.py check`, and every management command)."""
 
 from django.conf import settings
 from django.core import checks
@@ -22,3 +22,17 @@ def check_push_settings(app_configs=None, **kwargs):
             id="subscribers.W001",
         )
     ]
+
+
+@checks.register()
+def check_rate_limits(app_configs=None, **kwargs):
+    """A rate that does not parse would answer every member page with an error: refuse it at start-up."""
+    from .ratelimits import parse_rate
+
+    errors = []
+    for name in ("PREFERENCES_RATE_LIMIT", "LOST_LINK_RATE_LIMIT", "LOST_LINK_EMAIL_RATE_LIMIT"):
+        try:
+            parse_rate(getattr(settings, name))
+        except ValueError as exc:
+            errors.append(checks.Error(f"{name}: {exc}", id="subscribers.E001"))
+    return errors

@@ -38,7 +38,7 @@ from interests.signals import interests_changed as interests_changed_in_bulk
 from preference_center.cache import count_get_delete
 
 from . import selectors, tokens
-from .ratelimits import CACHE_ERRORS, Rate, counter_key
+from .ratelimits import CACHE_ERRORS, Rate, counter_key, over_rate
 
 logger = logging.getLogger(__name__)
 
@@ -85,15 +85,14 @@ def visit(token: str, *, client: str, group: str, rate: Rate, load: bool = True)
     request. A save does not need it (preferences_save checks the link and diffs in its one statement);
     it gets the cached page if there is one (to update it, see member_changed) and the interests."""
     payload = tokens.read_token(token)
-    counter = counter_key(group, client, rate)
     if payload is None:  # a forged token costs no query, and is still counted
-        return Visit(_count(counter, rate) > rate.limit, None, None)
+        return Visit(over_rate(client, group=group, rate=rate), None, None)
+    if settings.MEMBER_CACHE_SECONDS <= 0:
+        return _without_cache(token, payload, over_rate(client, group=group, rate=rate), load)
     sid = payload.subscriber_id
     reads = [_entry_key(sid), _version_key(sid), MEMBERS_GENERATION, INTERESTS_GENERATION]
-    if settings.MEMBER_CACHE_SECONDS <= 0:
-        return _without_cache(token, payload, _count(counter, rate) > rate.limit, load)
     try:
-        count, got = count_get_delete(cache, counter, rate.period, get=reads)
+        count, got = count_get_delete(cache, counter_key(group, client, rate), rate.period, get=reads)
     except CACHE_ERRORS as exc:
         logger.warning("rate limit not counted and member cache not read (%s): request let through", type(exc).__name__)
         return _without_cache(token, payload, False, load)
@@ -127,14 +126,6 @@ def _without_cache(token, payload, over_limit, load) -> Visit:
         return Visit(True, payload, None)
     page = _from_database(token, None) if load else None
     return Visit(False, payload, page, page.state.specs if page else selectors.form_specs())
-
-
-def _count(counter, rate) -> int:
-    try:
-        return count_get_delete(cache, counter, rate.period)[0]
-    except CACHE_ERRORS as exc:
-        logger.warning("rate limit not counted (%s): request let through", type(exc).__name__)
-        return 0
 
 
 def _from_database(token, versions) -> MemberPage | None:

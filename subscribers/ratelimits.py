@@ -55,10 +55,14 @@ def counter_key(group: str, value: str, rate: Rate, now: float | None = None) ->
 
 def over_limit(request, *, group: str, key, rate: str) -> bool:
     """Count this request in `group` under `key(group, request)`; True when it is over `rate` ("60/m")."""
-    parsed = parse_rate(rate)
+    return over_rate(key(group, request), group=group, rate=parse_rate(rate))
+
+
+def over_rate(value: str, *, group: str, rate: Rate) -> bool:
+    """Count a request of `value` (a client) in `group`; True when it is over `rate`. Fails open."""
     try:
-        count, _ = count_get_delete(cache, counter_key(group, key(group, request), parsed), parsed.period)
+        count, _ = count_get_delete(cache, counter_key(group, value, rate), rate.period)
     except CACHE_ERRORS as exc:
         logger.warning("rate limit not counted (%s): request let through", type(exc).__name__)
         return False
-    return count > parsed.limit
+    return count > rate.limit

@@ -67,3 +67,13 @@ def test_the_production_cache_keeps_one_client_and_still_works():
 def test_the_production_cache_refuses_to_incr_a_missing_key_like_django():
     with pytest.raises(ValueError):
         caches["default"].incr(fresh_group())
+
+
+def test_a_rate_that_does_not_parse_stops_the_start(settings):
+    from django.core import checks
+
+    settings.PREFERENCES_RATE_LIMIT = "sixty a minute"
+    errors = [m for m in checks.run_checks() if m.id == "subscribers.E001"]
+    assert len(errors) == 1 and "PREFERENCES_RATE_LIMIT" in errors[0].msg
+    settings.PREFERENCES_RATE_LIMIT = "5/15m"
+    assert not [m for m in checks.run_checks() if m.id == "subscribers.E001"]
