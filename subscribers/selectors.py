@@ -58,6 +58,19 @@ def form_specs() -> tuple[InterestSpec, ...]:
     return form_state(subscriber_id=None).specs
 
 
+def form_states(*, subscriber_ids) -> dict[int, FormState]:
+    """form_state of several members, in two queries whatever their number: the interests, their ticks."""
+    specs = form_specs()
+    ticked = {sid: set() for sid in subscriber_ids}
+    for sid, interest_id in Preference.objects.filter(
+        subscriber_id__in=list(ticked), interest_id__in=[spec.id for spec in specs], value=True
+    ).values_list("subscriber_id", "interest_id"):
+        ticked[sid].add(interest_id)
+    return {
+        sid: FormState(specs=specs, values={spec.id: spec.id in on for spec in specs}) for sid, on in ticked.items()
+    }
+
+
 def form_state(*, subscriber_id: int | None) -> FormState:
     """The interests on the form (visible and present in iMIS, by position) with the member's values, in
     one query whatever the number of interests. No Preference row reads as unticked."""

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from subscribers.models import PreferenceChange, Subscriber
-from subscribers.selectors import form_specs, form_state
+from subscribers.selectors import form_specs, form_states
 from subscribers.services.preferences import NotAMember, NotOnForm, preferences_save
 
 from .. import selectors
@@ -206,7 +206,7 @@ def _active_member(imis_id):
 
 
 def _member_data(subscribers):
-    states = {subscriber.pk: form_state(subscriber_id=subscriber.pk) for subscriber in subscribers}
+    states = form_states(subscriber_ids=[subscriber.pk for subscriber in subscribers])
     return s.MemberSerializer(subscribers, many=True, context={"states": states}).data
 
 
