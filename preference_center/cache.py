@@ -3,8 +3,6 @@
 - one redis client per connection pool: Django builds a new `redis.Redis` object for every operation
   (about 0.1 ms with redis-py 8); the pools are shared already, and so can the clients built on them be
   (redis-py clients are thread-safe and notice a fork through their pool);
-- incr in one round trip (a server-side script) instead of EXISTS then INCRBY, with the same meaning:
-  a missing key raises ValueError;
 - `count_get_delete`: count a request and read and drop a few keys in ONE round trip. A round trip to Redis
   costs about as much as the rest of a cached page; the member's page needs a rate-limit count and its
   cached state, and a save needs to drop the member's entry and bump their version.
@@ -13,12 +11,6 @@
 local memory) the same meaning with plain cache calls."""
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
-
-# INCRBY only if the key exists (Django's contract: incr of a missing key is an error), atomically.
-_INCR_EXISTING = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCRBY', KEYS[1], ARGV[1]) end
-return nil
-"""
 
 # KEYS[1]: the counter; then ARGV[2] keys to read, then the keys to delete (the last of them may be set
 # instead, see count_get_delete). ARGV[1]: the counter's timeout in seconds, set when the counter is created
@@ -50,13 +42,6 @@ class ReusingRedisCacheClient(RedisCacheClient):
         if script is None:
             script = self._scripts[(id(client), source)] = client.register_script(source)
         return script
-
-    def incr(self, key, delta):
-        client = self.get_client(key, write=True)
-        value = self._script(client, _INCR_EXISTING)(keys=[key], args=[delta])
-        if value is None:
-            raise ValueError(f"Key '{key}' not found.")
-        return value
 
     def count_get_delete(self, counter, timeout, get, delete, set_at=None):
         client = self.get_client(counter, write=True)
