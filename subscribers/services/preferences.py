@@ -172,7 +172,8 @@ def _upsert(source: str) -> str:
     """INSERT INTO preference the (interest_id, new_value) rows of `source`, RETURNING those that changed.
     Parameters: the member's id, the time."""
     table = connection.ops.quote_name(Preference._meta.db_table)
-    # The names come from the models and are quoted; every value is a parameter.
+    # The names come from the models and are quoted; every value is a parameter. "WHERE true": without a
+    # WHERE, SQLite reads the ON CONFLICT of an INSERT ... SELECT as part of the SELECT.
     return (
         f"INSERT INTO {table} (subscriber_id, interest_id, value, imis_value, updated_at) "  # noqa: S608
         f"SELECT %s, t.interest_id, t.new_value, false, %s FROM {source} t WHERE true ORDER BY t.interest_id "
