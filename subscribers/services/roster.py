@@ -31,7 +31,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from interests.models import RemoteInterest
@@ -114,37 +114,38 @@ def _pull_members(using, now, counts, progress):
     seen_any = False
     for chunk in imis.iter_roster(using=using):
         ids = [member.imis_id for member in chunk]
+        # Tuples, not model instances: most members have not changed since the last pull.
         existing = {
-            s.imis_id: s
-            for s in Subscriber.objects.filter(imis_id__in=ids).only("id", "imis_id", "active", *MEMBER_FIELDS)
+            imis_id: (pk, active, tuple(values))
+            for imis_id, pk, active, *values in Subscriber.objects.filter(imis_id__in=ids).values_list(
+                "imis_id", "id", "active", *MEMBER_FIELDS
+            )
         }
         new, changed = [], []
         for member in chunk:
             values = _member_values(member)
-            subscriber = existing.get(member.imis_id)
-            if subscriber is None:
-                new.append(Subscriber(imis_id=member.imis_id, active=True, last_seen_in_imis_at=now, **values))
+            known = existing.get(member.imis_id)
+            if known is None:
+                new.append((member.imis_id, *values.values(), True, now, TOKEN_VERSION, now, now))
                 continue
-            if subscriber.active and all(getattr(subscriber, k) == v for k, v in values.items()):
+            pk, active, known_values = known
+            if active and known_values == tuple(values.values()):
                 continue
-            if not subscriber.active:
+            if not active:
                 counts["members_reactivated"] += 1
-            for name, value in values.items():
-                setattr(subscriber, name, value)
-            subscriber.active = True
-            subscriber.updated_at = now
-            changed.append(subscriber)
+            changed.append(Subscriber(id=pk, imis_id=member.imis_id, active=True, updated_at=now, **values))
         with transaction.atomic():
-            Subscriber.objects.bulk_create(new, batch_size=BATCH)
+            # A member another pull created meanwhile is skipped: that pull marked them seen.
+            created = _insert_new(Subscriber, _SUBSCRIBER_COLUMNS, new)
             Subscriber.objects.bulk_update(changed, [*MEMBER_FIELDS, "active", "updated_at"], batch_size=BATCH)
             # Never back in time: a later pull running meanwhile may have marked them already.
-            Subscriber.objects.filter(imis_id__in=ids).filter(
+            Subscriber.objects.filter(imis_id__in=list(existing)).filter(
                 Q(last_seen_in_imis_at__lt=now) | Q(last_seen_in_imis_at__isnull=True)
             ).update(last_seen_in_imis_at=now)
             if changed:
                 members_changed()  # names and addresses on their cached pages
         counts["members_seen"] += len(chunk)
-        counts["members_created"] += len(new)
+        counts["members_created"] += created
         counts["members_updated"] += len(changed)
         seen_any = True
         if progress:
@@ -166,6 +167,8 @@ def _pull_members(using, now, counts, progress):
 def _pull_values(using, table, interests, now, counts, progress):
     by_field = {interest.field_name: interest for interest in interests}
     interest_ids = [interest.pk for interest in interests]
+    # Looked up for every value read (6 million in a pull of 100,000 members x 60 interests).
+    fields = {interest.field_name: (interest.pk, interest.values_pulled_at is not None) for interest in interests}
     chunks = imis.iter_checkbox_values(table, list(by_field), using=using)
     while True:
         read_at = timezone.now()  # before the chunk is read: a push that wrote since is newer than it
@@ -181,34 +184,38 @@ def _pull_values(using, table, interests, now, counts, progress):
         subscriber_ids = {imis_id: member[0] for imis_id, member in members.items()}
         # Tuples, not model instances: a pull reads every member's every row (6 million for 100,000 members
         # and 60 interests), and building instances of them was most of a pull with nothing changed.
+        # The interests as a filter (interest_id + 0), not an index condition: PostgreSQL would otherwise
+        # look up every (member, interest) pair in unique_preference, 40,000 lookups per chunk.
         current = {
             (subscriber_id, interest_id): (pk, imis_value)
-            for pk, subscriber_id, interest_id, imis_value in Preference.objects.filter(
-                subscriber_id__in=subscriber_ids.values(), interest_id__in=interest_ids
-            ).values_list("id", "subscriber_id", "interest_id", "imis_value")
+            for pk, subscriber_id, interest_id, imis_value in Preference.objects.alias(
+                interest_filter=F("interest_id") + 0
+            )
+            .filter(subscriber_id__in=subscriber_ids.values(), interest_filter__in=interest_ids)
+            .values_list("id", "subscriber_id", "interest_id", "imis_value")
         }
-        creates, differing, turned_on = [], [], []  # creates: (subscriber id, interest id, value, iMIS value)
+        creates, differing, turned_on = [], [], []  # creates: rows of _PREFERENCE_COLUMNS
         for row in chunk:
             member = members.get(row.imis_id)
             if member is None:
                 counts["values_without_member"] += 1
                 continue
             subscriber_id, created_at = member
+            is_new = created_at >= now
             for field, value in row.values.items():
-                interest = by_field[field]
-                known = current.get((subscriber_id, interest.pk))
+                interest_id, pulled_before = fields[field]
+                known = current.get((subscriber_id, interest_id))
                 if known is None:
                     if not value:
                         continue  # no row: off here and off in iMIS already
-                    creates.append((subscriber_id, interest.pk, True, True))
-                    if interest.values_pulled_at is not None and created_at < now:
-                        turned_on.append((subscriber_id, interest.pk))
+                    creates.append((subscriber_id, interest_id, True, True, now))
+                    if pulled_before and not is_new:
+                        turned_on.append((subscriber_id, interest_id))
                 elif known[1] != value:
                     differing.append((known[0], value))
         with transaction.atomic():
             # A row the member created meanwhile (through the form) is theirs: conflicts are skipped.
-            _insert_preferences(creates)
-            counts["preferences_created"] += len(creates)
+            counts["preferences_created"] += _insert_new(Preference, _PREFERENCE_COLUMNS, creates)
             if turned_on:
                 labels = {interest.pk: interest.display_label for interest in interests}
                 PreferenceChange.objects.bulk_create(
@@ -311,44 +318,45 @@ def _imis_history(preference, old_value, new_value, labels, note):
     )
 
 
+TOKEN_VERSION = Subscriber._meta.get_field("token_version").get_default()
+_SUBSCRIBER_COLUMNS = (
+    "imis_id",
+    *MEMBER_FIELDS,
+    "active",
+    "last_seen_in_imis_at",
+    "token_version",
+    "created_at",
+    "updated_at",
+)
 _PREFERENCE_COLUMNS = ("subscriber_id", "interest_id", "value", "imis_value", "updated_at")
 
 
-def _insert_preferences(rows):
-    """Insert Preference rows (subscriber id, interest id, value, iMIS value), skipping any that exist.
+def _insert_new(model, columns, rows) -> int:
+    """Insert `rows` (tuples of `columns`) into `model`'s table, skipping any that would break a unique
+    constraint (made meanwhile by a form save or another pull); returns how many were inserted (on the
+    embedded SQLite default, which runs one writer at a time: how many were offered).
 
-    A first pull creates one row per member and interest (6 million for 100,000 members and 60 interests):
-    through model instances and bulk_create that took minutes. On PostgreSQL the rows are COPYed into a
-    temporary table and inserted from there in one statement; elsewhere bulk_create does it."""
+    A first pull inserts 100,000 members and millions of Preference rows: through model instances and
+    bulk_create, building the statements took longer than PostgreSQL took to run them. On PostgreSQL the
+    rows go as one array per column (one statement, a handful of parameters); elsewhere bulk_create."""
     if not rows:
-        return
-    now = timezone.now()
+        return 0
     if connection.vendor != "postgresql":
-        Preference.objects.bulk_create(
-            [
-                Preference(subscriber_id=s, interest_id=i, value=v, imis_value=iv, updated_at=now)
-                for s, i, v, iv in rows
-            ],
-            batch_size=BATCH,
-            ignore_conflicts=True,
-        )
-        return
-    table = connection.ops.quote_name(Preference._meta.db_table)
-    columns = ", ".join(_PREFERENCE_COLUMNS)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS pull_preferences "
-            "(subscriber_id bigint, interest_id bigint, value boolean, imis_value boolean, "
-            "updated_at timestamptz) ON COMMIT DELETE ROWS"
-        )
-        with cursor.cursor.copy(f"COPY pull_preferences ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row((*row, now))
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM pull_preferences "  # noqa: S608 - our names
-            "ON CONFLICT (subscriber_id, interest_id) DO NOTHING"
-        )
-        cursor.execute("DELETE FROM pull_preferences")  # when called inside a longer transaction
+        objs = [model(**dict(zip(columns, row, strict=True))) for row in rows]
+        model.objects.bulk_create(objs, batch_size=BATCH, ignore_conflicts=True)
+        return len(objs)
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in columns]
+    # %b: the arrays in binary (psycopg quotes a text array element by element with regular expressions).
+    arrays = ", ".join(f"%b::{field.db_type(connection)}[]" for field in fields)
+    names = ", ".join(quote(name) for name in columns)
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({names}) "  # noqa: S608 - names from our models
+        f"SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+        return cursor.rowcount
 
 
 def _on_off(value):
