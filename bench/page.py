@@ -67,7 +67,7 @@ print(json.dumps([make_token(s) for s in mailable_subscribers()[:{count}]]))
 
 # --profile: the same requests through Django's test client in one process, under cProfile.
 PROFILE = """
-import cProfile, json, pstats, sys
+import cProfile, json, os, pstats, sys
 import django
 django.setup()
 from django.test import Client
@@ -99,7 +99,7 @@ for method in ("GET", "POST"):
     profile = cProfile.Profile()
     profile.runcall(run, method)
     print("=" * 30, method, "x 300")
-    pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
+    pstats.Stats(profile).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(45)
 """
 
 # Shared by both scripts: the tokens, and a counter per wrk thread that walks them.
