@@ -41,7 +41,8 @@ from harness import (
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
 BARE = "bare template view (ceiling)"
-GET = "GET /p/<token>/"
+GET = "GET /p/<token>/, pages not cached yet"
+GET_WARM = "GET /p/<token>/, pages cached"
 POST_2 = "POST /p/<token>/, 2 changes"
 POST_20 = "POST /p/<token>/, 20 changes"
 
@@ -242,7 +243,8 @@ def main():
             results, changes = {}, {}
             for name, url, script in [
                 (BARE, f"{base}/bench/bare/", None),
-                (GET, base, scripts / "get.lua"),
+                (GET, base, scripts / "get.lua"),  # starts with no page cached, as after a pull
+                (GET_WARM, base, scripts / "get.lua"),  # every page cached by the run before
                 (POST_2, base, scripts / "post2.lua"),
                 (POST_20, base, scripts / "post20.lua"),
             ]:
@@ -272,11 +274,16 @@ def main():
         ["view", *CPU_PROGRAMS, "total"],
     )  # fmt: skip
     print(f"\n{queued} pushes left queued in Redis (no worker drains them)")
-    get_ratio = results[GET]["rps"] / bare
-    post_ratio = results[POST_2]["rps"] / bare
+    if results[GET]["rps"] * args.seconds < len(tokens):
+        print(f"(the first GET run did not visit every member once: '{GET_WARM}' is partly uncached too)")
+    ratios = {name: results[name]["rps"] / bare for name in (GET, GET_WARM, POST_2)}
     errors = sum(r["bad"] + r["socket_errors"] for r in results.values())
-    ok = get_ratio >= 0.5 and post_ratio >= 0.25 and errors == 0
-    print("targets (GET >= 0.5x, POST of 2 changes >= 0.25x, no errors):", "met" if ok else "NOT met")
+    for name, target in ((GET, 0.5), (GET_WARM, 0.5), (POST_2, 0.25)):
+        print(
+            f"{name}: {ratios[name]:.2f}x the bare view, target {target}x:",
+            "met" if ratios[name] >= target else "NOT met",
+        )
+    print("errors:", errors)
     return 0
 
 
