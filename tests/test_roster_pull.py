@@ -379,3 +379,28 @@ def test_it_takes_a_newly_shown_interest_s_values_without_history(interests):
     assert Preference.objects.filter(interest=events, value=True, imis_value=True).count() == on > 0
     events.refresh_from_db()
     assert events.values_pulled_at == run.started_at
+
+
+@pytest.mark.django_db
+def test_it_leaves_rows_made_meanwhile_alone_and_counts_only_what_it_inserted():
+    # The pull reads a chunk's members and rows, then inserts: a member created by another pull, or a row a
+    # member's save made, in between is skipped rather than failing the chunk, and is not counted.
+    from subscribers.services.roster import _PREFERENCE_COLUMNS, _SUBSCRIBER_COLUMNS, _insert_new
+
+    interest = RemoteInterest.objects.create(table_name="ud_EmailPrefs", field_name="NEWSLETTER", visible=True)
+    taken = Subscriber.objects.create(imis_id="100", first_name="Ada")
+    now = taken.created_at
+    members = [
+        (imis_id, "", first, "", "", "A", False, False, True, now, 1, now, now)
+        for imis_id, first in (("100", "Not Ada"), ("101", "Bea"))
+    ]
+    assert len(members[0]) == len(_SUBSCRIBER_COLUMNS)
+
+    assert _insert_new(Subscriber, _SUBSCRIBER_COLUMNS, members) == 1
+    assert dict(Subscriber.objects.values_list("imis_id", "first_name")) == {"100": "Ada", "101": "Bea"}
+
+    bea = Subscriber.objects.get(imis_id="101")
+    Preference.objects.create(subscriber=taken, interest=interest, value=False, imis_value=False)  # a save's row
+    rows = [(s.pk, interest.pk, True, True, now) for s in (taken, bea)]
+    assert _insert_new(Preference, _PREFERENCE_COLUMNS, rows) == 1
+    assert dict(Preference.objects.values_list("subscriber__imis_id", "value")) == {"100": False, "101": True}
