@@ -290,6 +290,7 @@ def one_click(request, token, seen):
     preferences_unsubscribe_all(
         subscriber=Subscriber(id=seen.link.subscriber_id),
         token_version=seen.link.token_version,
+        specs=seen.specs,
         source=PreferenceChange.Source.ONE_CLICK,
         user_agent=_user_agent(request),
         ip_address=client_ip(request),

@@ -113,3 +113,14 @@ def test_the_rfc_8058_post_still_needs_no_address_in_confirm_mode(subscribed):
     )
     assert response.status_code == 200
     assert set(values_of(subscribed).values()) == {False}
+
+
+def test_it_unsubscribes_in_one_query_the_save(subscribed, django_assert_num_queries):
+    mail_provider = Client()
+    assert mail_provider.get(url(subscribed)).status_code == 200  # the process reads the form's interests once
+    with django_assert_num_queries(1):
+        response = mail_provider.post(
+            url(subscribed), "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+        )
+    assert response.status_code == 200
+    assert set(values_of(subscribed).values()) == {False}
