@@ -11,6 +11,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 
 from harness import PYTHON, ROOT, environment, manage, postgres_databases, table
 
@@ -75,8 +76,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=100_000)
     args = parser.parse_args()
-    with postgres_databases("pc_bench_pull", "pc_bench_pull_imis") as (ours, imis):
-        env = environment(DATABASE_URL=ours, IMIS_DATABASE_URL=imis, PYTHONPATH=ROOT)
+    with postgres_databases("pc_bench_pull", "pc_bench_pull_imis") as (ours, imis), tempfile.TemporaryDirectory() as t:
+        # VAR_DIR of its own: the pull's lock lives in the file cache, which the app's own run would share.
+        env = environment(DATABASE_URL=ours, IMIS_DATABASE_URL=imis, PYTHONPATH=ROOT, VAR_DIR=t)
         print(f"Building the replica: {args.members} members, 3 extra UD tables x 20 checkbox fields ...")
         manage(env, "migrate", "-v0")
         manage(env, "imis_sandbox", "--members", args.members, "--extra-tables", 3, "--fields-per-table", 20)
