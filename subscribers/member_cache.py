@@ -10,10 +10,14 @@ entry for the next request.
 Why an entry is never stale:
 - it is stored with the member's version, the members' generation and the interests' generation read
   BEFORE the database was, and is used only while all three are unchanged;
-- preferences_save bumps the member's version (and drops the entry) once its transaction commits; the
-  roster pull, link rotation and anything else that rewrites many members bump the generation
-  (`members_changed`), interest changes bump the interests' generation (`interests_changed`). A read
-  that raced a write therefore carries the older version and is never used.
+- a save through the member's pages (a POST) bumps the member's version, drops the entry and takes a
+  short lease in the round trip it makes anyway, BEFORE it writes; while the lease lasts, page views read
+  the database and store nothing. The save commits within milliseconds, long before the lease ends; one
+  that commits later than half the lease (a lock wait) bumps the version again after its commit. A read
+  that raced the save therefore either carries the older version or is not stored. Saves made elsewhere
+  (the API) bump the member's version once their transaction commits; the roster pull, link rotation and
+  anything else that rewrites many members bump the generation (`members_changed`), interest changes the
+  interests' generation (`interests_changed`).
 - if the cache cannot be reached when a write commits (Redis down), the entry may outlive the change for
   MEMBER_CACHE_SECONDS at most; reads while it is down go to the database.
 
@@ -35,7 +39,7 @@ from django.dispatch import receiver
 
 from interests.models import RemoteInterest
 from interests.signals import interests_changed as interests_changed_in_bulk
-from preference_center.cache import count_get_delete
+from preference_center.cache import counted_round_trip
 
 from . import selectors, tokens
 from .ratelimits import CACHE_ERRORS, Rate, counter_key, over_rate
@@ -47,6 +51,9 @@ INTERESTS_GENERATION = "pc:interests-generation"
 # The interests on the form are re-read at least this often even if no change was announced (a change
 # made around the app, e.g. in a database shell).
 INTERESTS_MAX_AGE = 30
+# How long a save's lease keeps the member's page out of the cache (see above). A save's one statement
+# takes milliseconds; one that commits after half of this bumps the member's version after its commit.
+SAVE_LEASE_SECONDS = 10
 
 
 def _entry_key(subscriber_id):
@@ -55,6 +62,10 @@ def _entry_key(subscriber_id):
 
 def _version_key(subscriber_id):
     return f"pc:member-version:{subscriber_id}"
+
+
+def _lease_key(subscriber_id):
+    return f"pc:member-saving:{subscriber_id}"
 
 
 @dataclass(frozen=True)
@@ -66,7 +77,7 @@ class MemberPage:
     first_name: str
     masked_email: str
     state: selectors.FormState
-    # (members' generation, member's version, interests' generation) it was read under; None: no cache
+    # (members' generation, member's version, interests' generation) it was read under; None: not cached
     versions: tuple[int, int, int] | None = None
 
 
@@ -76,32 +87,49 @@ class Visit:
     link: tokens.LinkPayload | None  # None: a forged or expired token
     page: MemberPage | None  # None: not loaded (see visit), or a rotated or unknown link, or the member is gone
     specs: tuple[selectors.InterestSpec, ...] = ()  # the interests on the form
+    # When the save's lease was taken (time.monotonic, just before), for preferences_save; None: not taken
+    leased_at: float | None = None
 
 
 def visit(token: str, *, client: str, group: str, rate: Rate, load: bool = True) -> Visit:
     """Count this request against `rate` for `client` and find the page of the member `token` names.
 
-    `load`: read the page from the database when the cache has no valid entry, and keep it for the next
-    request. A save does not need it (preferences_save checks the link and diffs in its one statement);
-    it gets the cached page if there is one (to update it, see member_changed) and the interests."""
+    `load`: read the page, from the cache or else from the database (and keep it for the next request). A
+    save does not load it (preferences_save checks the link and diffs in its one statement): it gets the
+    interests, and takes the save's lease in the same round trip (see the module's docstring)."""
     payload = tokens.read_token(token)
     if payload is None:  # a forged token costs no query, and is still counted
         return Visit(over_rate(client, group=group, rate=rate), None, None)
     if settings.MEMBER_CACHE_SECONDS <= 0:
         return _without_cache(token, payload, over_rate(client, group=group, rate=rate), load)
     sid = payload.subscriber_id
-    reads = [_entry_key(sid), _version_key(sid), MEMBERS_GENERATION, INTERESTS_GENERATION]
+    counter = counter_key(group, client, rate)
+    leased_at = None if load else time.monotonic()
     try:
-        count, got = count_get_delete(cache, counter_key(group, client, rate), rate.period, get=reads)
+        if load:
+            reads = [_entry_key(sid), _version_key(sid), MEMBERS_GENERATION, INTERESTS_GENERATION, _lease_key(sid)]
+            count, got = counted_round_trip(cache, counter, rate.period, get=reads)
+        else:
+            count, got = counted_round_trip(
+                cache,
+                counter,
+                rate.period,
+                get=[INTERESTS_GENERATION],
+                delete=[_entry_key(sid)],
+                incr=[_version_key(sid)],
+                set={_lease_key(sid): (1, SAVE_LEASE_SECONDS)},
+            )
     except CACHE_ERRORS as exc:
         logger.warning("rate limit not counted and member cache not read (%s): request let through", type(exc).__name__)
         return _without_cache(token, payload, False, load)
     if count > rate.limit:
         return Visit(True, payload, None)
+    specs = _interests(got[INTERESTS_GENERATION] or 0)
+    if not load:
+        return Visit(False, payload, None, specs, leased_at)
     # The interests' generation is one of the versions: an entry holds the ticks of the interests then on
     # the form, so one shown again (or added) after it was stored would read as unticked.
     versions = (got[MEMBERS_GENERATION] or 0, got[_version_key(sid)] or 0, got[INTERESTS_GENERATION] or 0)
-    specs = _interests(versions[2])
     entry = got[_entry_key(sid)]
     if entry is not None and tuple(entry[:3]) == versions:
         token_version, first_name, masked_email, ticked = entry[3:]
@@ -110,9 +138,8 @@ def visit(token: str, *, client: str, group: str, rate: Rate, load: bool = True)
         ticked = set(ticked)
         state = selectors.FormState(specs=specs, values={spec.id: spec.id in ticked for spec in specs})
         return Visit(False, payload, MemberPage(sid, token_version, first_name, masked_email, state, versions), specs)
-    if not load:
-        return Visit(False, payload, None, specs)
-    page = _from_database(token, versions)
+    saving = got[_lease_key(sid)] is not None  # what the database holds may change any moment: not stored
+    page = _from_database(token, None if saving else versions)
     return Visit(False, payload, page, page.state.specs if page else specs)
 
 
@@ -178,20 +205,15 @@ def _interests(generation) -> tuple[selectors.InterestSpec, ...]:
 # --- invalidation: called by every write path ---------------------------------------------------------
 
 
-def member_changed(subscriber_id: int, *, page: MemberPage | None = None, changes=()) -> None:
-    """The member's choices changed (preferences_save): after the commit, bump their version.
+def member_changed(subscriber_id: int, *, leased_at: float | None = None) -> None:
+    """The member's choices changed (preferences_save): after the commit, bump their version, unless the
+    save took its lease (`leased_at`, see visit) and committed within half of it."""
 
-    `page`: the cached page the save started from, and `changes` what it changed. If nothing else bumped the
-    member's version since the page was read, the page with the changes applied is what was committed (a
-    save that committed meanwhile would have bumped it, and one that commits later will), so it is stored
-    under the new version: the page after a save is read from the cache, not the database."""
-    set_at = None
-    if page is not None and page.versions is not None and settings.MEMBER_CACHE_SECONDS > 0:
-        generation, version, interests = page.versions
-        values = {**page.state.values, **{c.interest_id: c.new_value for c in changes}}
-        entry = _entry(page, (generation, version + 1, interests), values)
-        set_at = (version + 1, entry, settings.MEMBER_CACHE_SECONDS)
-    transaction.on_commit(lambda: _bump(_version_key(subscriber_id), drop=[_entry_key(subscriber_id)], set_at=set_at))
+    def bump():
+        if leased_at is None or time.monotonic() - leased_at > SAVE_LEASE_SECONDS / 2:
+            _bump(_version_key(subscriber_id), drop=[_entry_key(subscriber_id)])
+
+    transaction.on_commit(bump)
 
 
 def members_changed() -> None:
@@ -212,11 +234,11 @@ def _on_interests_changed(sender, **kwargs):
     interests_changed()
 
 
-def _bump(counter, drop=(), set_at=None):
+def _bump(counter, drop=()):
     # Versions and generations never expire: a counter that started again could come back to a value an
     # entry still carries. (Redis must not evict them either: README, "Running in production".)
     try:
-        count_get_delete(cache, counter, None, delete=drop, set_at=set_at)
+        counted_round_trip(cache, counter, None, delete=drop)
     except CACHE_ERRORS as exc:
         logger.warning(
             "member cache not told of a change (%s): pages may show it up to %s s late",

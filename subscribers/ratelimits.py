@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import redis
 from django.core.cache import cache
 
-from preference_center.cache import count_get_delete
+from preference_center.cache import counted_round_trip
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def over_limit(request, *, group: str, key, rate: str) -> bool:
 def over_rate(value: str, *, group: str, rate: Rate) -> bool:
     """Count a request of `value` (a client) in `group`; True when it is over `rate`. Fails open."""
     try:
-        count, _ = count_get_delete(cache, counter_key(group, value, rate), rate.period)
+        count, _ = counted_round_trip(cache, counter_key(group, value, rate), rate.period)
     except CACHE_ERRORS as exc:
         logger.warning("rate limit not counted (%s): request let through", type(exc).__name__)
         return False

@@ -75,8 +75,9 @@ def _page(request, template, context=None, status=200):
 def personal_page(view):
     """The member's pages: rate limited by IP and the member's page found, in one cache round trip
     (subscribers.member_cache); the view gets the visit (a forged, rotated or unknown link gets the
-    link-invalid page instead). A POST does not need the page read first: the save checks the link in its
-    own statement. Headers keep a personal page out of indexes, caches and Referer headers."""
+    link-invalid page instead). A POST does not need the page read first (the save checks the link in its
+    own statement): its round trip takes the save's lease on the cached page instead. Headers keep a
+    personal page out of indexes, caches and Referer headers."""
 
     @functools.wraps(view)
     def wrapper(request, token):
@@ -162,7 +163,7 @@ def preference_form(request, token, seen):
         ip_address=client_ip(request),
         specs=specs,
         token_version=seen.link.token_version,
-        cached_page=seen.page,
+        cache_leased_at=seen.leased_at,
     )
     saved = signing.dumps([member, [[c.interest_id, int(c.new_value)] for c in changes]], salt=SAVED_SALT)
     return redirect(f"{reverse('preference_saved', args=[token])}?c={saved}")
@@ -291,6 +292,7 @@ def one_click(request, token, seen):
         subscriber=Subscriber(id=seen.link.subscriber_id),
         token_version=seen.link.token_version,
         specs=seen.specs,
+        cache_leased_at=seen.leased_at,
         source=PreferenceChange.Source.ONE_CLICK,
         user_agent=_user_agent(request),
         ip_address=client_ip(request),

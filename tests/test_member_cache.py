@@ -6,11 +6,12 @@ entry with the versions that say whether it is still true. What is checked here,
 local-memory cache (the plain-cache-calls fallback):
 
 - a second visit is served without a query, with the same ticks;
-- every write path shows at once: a save through the form (written through to the cache), members_changed
-  (roster pull, link rotation), interest changes (admin save, bulk visibility);
+- every write path shows at once: a save through the form (its lease keeps the page out of the cache while
+  it writes, and a save that commits late bumps again), members_changed (roster pull, link rotation),
+  interest changes (admin save, bulk visibility);
 - a page read from the database before a write and stored after the write's bump is never used;
 - MEMBER_CACHE_SECONDS = 0 turns the cache off, and Redis being down only costs queries;
-- count_get_delete means the same on Redis and on any other cache;
+- counted_round_trip means the same on Redis and on any other cache;
 - the rate limit still applies to pages served from the cache.
 
 Tests run inside a transaction: the bumps are transaction.on_commit callbacks, run here through
@@ -31,7 +32,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from interests.services.visibility import interests_set_visible
-from preference_center.cache import ReusingRedisCache, count_get_delete
+from preference_center.cache import ReusingRedisCache, counted_round_trip
 from subscribers import member_cache, selectors
 from subscribers.models import Preference, PreferenceChange, Subscriber
 from subscribers.ratelimits import Rate
@@ -151,25 +152,33 @@ def test_it_keeps_no_address_in_the_cached_entry(on_redis, client, member):
 # --- saves through the form -----------------------------------------------------------------------------
 
 
-def test_it_shows_a_save_at_once_and_serves_it_from_the_cache(
+def test_it_shows_a_save_at_once_and_caches_the_page_again_once_the_lease_ends(
     on_redis, client, member, django_capture_on_commit_callbacks, django_assert_num_queries
 ):
     newsletter, events, advocacy = make_interests(3)
     Preference.objects.create(subscriber=member, interest=advocacy, value=True, imis_value=True)
     url = form_url(member)
     assert checked_ids(get_page(client, url)) == {advocacy.pk}  # cached from here on
+    version = on_redis.get(f"pc:member-version:{member.pk}") or 0
 
     with django_capture_on_commit_callbacks(execute=True):
         response = post(client, url, [newsletter, events], action="save")
     assert response.status_code == 302
     assert values_of(member) == {newsletter.pk: True, events.pk: True, advocacy.pk: False}
+    # One bump, taken with the lease before the write; none after the commit (no second round trip).
+    assert on_redis.get(f"pc:member-version:{member.pk}") == version + 1
 
-    # Written through: the page after the save is the cached page with the changes applied.
+    # While the lease lasts, pages come from the database and are not stored.
+    for _ in range(2):
+        queries, form = count_queries(lambda: get_page(client, url))
+        assert queries >= 1 and checked_ids(form) == {newsletter.pk, events.pk}
+    assert "Your choices are saved" in get_page(client, response["Location"])
+    assert on_redis.get(f"pc:member:{member.pk}") is None
+
+    on_redis.delete(f"pc:member-saving:{member.pk}")  # the lease ends
+    get_page(client, url)  # read and stored
     with django_assert_num_queries(0):
-        saved = get_page(client, response["Location"])
-        form = get_page(client, url)
-    assert "Your choices are saved" in saved
-    assert checked_ids(form) == {newsletter.pk, events.pk}
+        assert checked_ids(get_page(client, url)) == {newsletter.pk, events.pk}
 
 
 def test_it_shows_a_save_that_started_without_a_cached_page(
@@ -178,7 +187,7 @@ def test_it_shows_a_save_that_started_without_a_cached_page(
     newsletter, events = make_interests(2)
     url = form_url(member)
     get_page(client, url)
-    on_redis.delete(f"pc:member:{member.pk}")  # expired, say: the POST finds no page to update
+    on_redis.delete(f"pc:member:{member.pk}")  # expired, say
 
     with django_capture_on_commit_callbacks(execute=True):
         assert post(client, url, [events], action="save").status_code == 302
@@ -187,23 +196,42 @@ def test_it_shows_a_save_that_started_without_a_cached_page(
     assert queries >= 1 and checked_ids(html) == {events.pk}
 
 
-def test_it_does_not_write_through_a_page_another_save_overtook(
+def test_it_stores_no_page_read_while_a_save_is_under_way(on_redis, client, member):
+    newsletter, events = make_interests(2)
+    url = form_url(member)
+    member_cache.visit(make_token(member), client="192.0.2.9", group="test", rate=Rate(100, 3600), load=False)
+    # The save has taken its lease and not committed yet: what a page view reads now may change any moment.
+    get_page(client, url)
+    get_page(client, url)
+    assert on_redis.get(f"pc:member:{member.pk}") is None
+
+
+def test_it_bumps_again_after_a_save_that_committed_late_in_its_lease(
     on_redis, client, member, django_capture_on_commit_callbacks
 ):
     newsletter, events = make_interests(2)
     url = form_url(member)
-    get_page(client, url)  # cached
-    seen = member_cache.visit(make_token(member), client="192.0.2.9", group="test", rate=Rate(100, 3600))
-    assert seen.page is not None and seen.page.state.values == {newsletter.pk: False, events.pk: False}
+    seen = member_cache.visit(make_token(member), client="192.0.2.9", group="test", rate=Rate(100, 3600), load=False)
+    on_redis.delete(f"pc:member-saving:{member.pk}")  # the lease ran out before the save committed...
+    assert checked_ids(get_page(client, url)) == set()  # ...and a page view stored what was committed then
 
+    late = seen.leased_at - member_cache.SAVE_LEASE_SECONDS  # committed after half its lease: bumps again
     with django_capture_on_commit_callbacks(execute=True):
-        save(member, {newsletter.pk: True})  # another tab, the API: commits first
-    with django_capture_on_commit_callbacks(execute=True):
-        save(member, {events.pk: True}, cached_page=seen.page)  # started from the page read before that save
+        save(member, {events.pk: True}, cache_leased_at=late)
 
-    # The second save's page (newsletter off) must not be stored: the next visit reads the database.
     queries, html = count_queries(lambda: get_page(client, url))
-    assert queries >= 1 and checked_ids(html) == {newsletter.pk, events.pk}
+    assert queries >= 1 and checked_ids(html) == {events.pk}
+
+
+def test_it_does_not_bump_after_a_save_that_committed_early_in_its_lease(
+    on_redis, member, django_capture_on_commit_callbacks
+):
+    newsletter, events = make_interests(2)
+    seen = member_cache.visit(make_token(member), client="192.0.2.9", group="test", rate=Rate(100, 3600), load=False)
+    version = on_redis.get(f"pc:member-version:{member.pk}")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        save(member, {events.pk: True}, cache_leased_at=seen.leased_at)
+    assert callbacks and on_redis.get(f"pc:member-version:{member.pk}") == version
 
 
 # --- changes made elsewhere ---------------------------------------------------------------------------
@@ -429,18 +457,18 @@ def test_it_rate_limits_the_personal_page_even_when_served_from_the_cache(
         assert get_page(client, url, ip="198.51.100.99")  # another client has its own count
 
 
-# --- count_get_delete, on Redis and on any other cache ------------------------------------------------
+# --- counted_round_trip, on Redis and on any other cache ------------------------------------------------
 
 
 @pytest.fixture(params=["redis", "local-memory"])
 def raw_cache(request):
     """A cache instance of each kind, with keys of this test's own."""
     if request.param == "redis":
-        prefix = f"test-count-get-delete-{uuid.uuid4().hex}"
+        prefix = f"test-counted-round-trip-{uuid.uuid4().hex}"
         yield ReusingRedisCache(REDIS_URL, {"KEY_PREFIX": prefix})
         _drop_prefixed(prefix)
     else:
-        yield LocMemCache(f"test-count-get-delete-{uuid.uuid4().hex}", {})
+        yield LocMemCache(f"test-counted-round-trip-{uuid.uuid4().hex}", {})
 
 
 def seconds_to_live(the_cache, key):
@@ -460,38 +488,37 @@ def seconds_to_live(the_cache, key):
 
 
 def test_it_counts_from_one_and_sets_the_timeout_when_the_counter_is_created(raw_cache):
-    assert [count_get_delete(raw_cache, "counter", 60)[0] for _ in range(3)] == [1, 2, 3]
+    assert [counted_round_trip(raw_cache, "counter", 60)[0] for _ in range(3)] == [1, 2, 3]
     assert raw_cache.get("counter") == 3
     assert 0 < seconds_to_live(raw_cache, "counter") <= 60
 
-    assert count_get_delete(raw_cache, "forever", None) == (1, {})
+    assert counted_round_trip(raw_cache, "forever", None) == (1, {})
     assert seconds_to_live(raw_cache, "forever") == -1
 
 
 def test_it_reads_the_keys_to_get_with_none_for_missing_ones(raw_cache):
     raw_cache.set("a-number", 7)
     raw_cache.set("a-tuple", (1, 2, "Jane", "j•••@example.org", [3, 4]))
-    count, got = count_get_delete(raw_cache, "counter", 60, get=["a-number", "a-tuple", "missing"])
+    count, got = counted_round_trip(raw_cache, "counter", 60, get=["a-number", "a-tuple", "missing"])
     assert count == 1
     assert got == {"a-number": 7, "a-tuple": (1, 2, "Jane", "j•••@example.org", [3, 4]), "missing": None}
 
 
 def test_it_deletes_the_keys_to_delete_after_reading_them(raw_cache):
     raw_cache.set_many({"read-and-dropped": "x", "dropped": "y", "kept": "z"})
-    count, got = count_get_delete(
+    count, got = counted_round_trip(
         raw_cache, "counter", 60, get=["read-and-dropped"], delete=["read-and-dropped", "dropped", "never-there"]
     )
     assert count == 1 and got == {"read-and-dropped": "x"}
     assert raw_cache.get_many(["read-and-dropped", "dropped", "kept"]) == {"kept": "z"}
 
 
-def test_it_sets_the_last_key_to_delete_only_when_the_count_matches(raw_cache):
-    raw_cache.set_many({"first": 1, "last": "old"})
-    count_get_delete(raw_cache, "version", None)  # 1
-    count, _ = count_get_delete(raw_cache, "version", None, delete=["first", "last"], set_at=(2, ("new",), 60))
-    assert count == 2
-    assert raw_cache.get("first") is None and raw_cache.get("last") == ("new",)  # set, not deleted
-    assert 0 < seconds_to_live(raw_cache, "last") <= 60
-
-    count, _ = count_get_delete(raw_cache, "version", None, delete=["last"], set_at=(2, ("newer",), 60))
-    assert count == 3 and raw_cache.get("last") is None  # not the count: deleted, not set
+def test_it_increments_and_sets_keys_after_reading_them(raw_cache):
+    raw_cache.set_many({"version": 4, "lease": "old"})
+    count, got = counted_round_trip(
+        raw_cache, "counter", 60, get=["version", "lease"], incr=["version", "new-version"], set={"lease": ("new", 30)}
+    )
+    assert count == 1 and got == {"version": 4, "lease": "old"}
+    assert raw_cache.get_many(["version", "new-version", "lease"]) == {"version": 5, "new-version": 1, "lease": "new"}
+    assert seconds_to_live(raw_cache, "new-version") == -1  # a version never expires
+    assert 0 < seconds_to_live(raw_cache, "lease") <= 30

@@ -58,7 +58,7 @@ def preferences_save(
     specs: Sequence[InterestSpec] | None = None,
     token_version: int | None = None,
     note: str = "",
-    cached_page=None,
+    cache_leased_at: float | None = None,
 ) -> list[PreferenceChange]:
     """Set the member's choices for the interests in `wanted` ({interest id: value}).
 
@@ -69,9 +69,9 @@ def preferences_save(
 
     `specs`: the interests on the form (default: read them); an interest not on it raises NotOnForm, and
     nothing is written. The member must be active, and have `token_version` if one is given (the version
-    of the link the request came with): NotAMember otherwise, nothing written. `cached_page`: the member's
-    cached page (subscribers.member_cache) the request started from, updated after the commit rather than
-    dropped.
+    of the link the request came with): NotAMember otherwise, nothing written. `cache_leased_at`: when the
+    request took the save's lease on the member's cached page (subscribers.member_cache.visit): the page
+    was dropped then, and need not be again after the commit.
     """
     if source not in PreferenceChange.Source.values:
         raise ValueError(f"unknown source {source!r}")
@@ -92,7 +92,7 @@ def preferences_save(
     rows = {pk: (bool(value), by_id[pk].label_shown) for pk, value in sorted(wanted.items())}
     changes = _write(history, rows, token_version) if rows else []
     if changes:
-        member_changed(subscriber.pk, page=cached_page, changes=changes)
+        member_changed(subscriber.pk, leased_at=cache_leased_at)
         enqueue_push()
         transaction.on_commit(lambda: preferences_changed.send(sender=PreferenceChange, changes=changes))
     return changes
@@ -254,6 +254,7 @@ def preferences_unsubscribe_all(
     ip_address: str | None = None,
     specs: Sequence[InterestSpec] | None = None,
     token_version: int | None = None,
+    cache_leased_at: float | None = None,
 ) -> list[PreferenceChange]:
     """Turn every interest on the form off (RFC 8058 one-click, "untick all")."""
     specs = form_specs() if specs is None else specs
@@ -265,6 +266,7 @@ def preferences_unsubscribe_all(
         ip_address=ip_address,
         specs=specs,
         token_version=token_version,
+        cache_leased_at=cache_leased_at,
     )
 
 
