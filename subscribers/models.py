@@ -92,9 +92,21 @@ class PreferenceChange(models.Model):
         NOT_NEEDED = "not_needed", "not needed"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    # No index of its own: the (subscriber, interest, created_at) index leads with it.
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.PROTECT, related_name="changes", db_index=False)
-    interest = models.ForeignKey("interests.RemoteInterest", on_delete=models.PROTECT, related_name="changes")
+    # No index of their own: the member's is the lead of (subscriber, interest, created_at), and what looks
+    # up changes by interest does so within a time range (created_at's index); every save writes each index.
+    # No foreign-key constraints in the database (see Preference): PostgreSQL checked each history row's
+    # member and interest under a row lock (FOR KEY SHARE), so every save locked the interest rows that
+    # every other save locked. PROTECT still guards them in the ORM, and they are never deleted.
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.PROTECT, related_name="changes", db_index=False, db_constraint=False
+    )
+    interest = models.ForeignKey(
+        "interests.RemoteInterest",
+        on_delete=models.PROTECT,
+        related_name="changes",
+        db_index=False,
+        db_constraint=False,
+    )
     old_value = models.BooleanField(null=True)
     new_value = models.BooleanField()
     source = models.CharField(max_length=10, choices=Source.choices)

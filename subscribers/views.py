@@ -13,7 +13,7 @@ import secrets
 
 from django.conf import settings
 from django.core import signing
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -166,7 +166,8 @@ def preference_form(request, token, seen):
         cache_leased_at=seen.leased_at,
     )
     saved = signing.dumps([member, [[c.interest_id, int(c.new_value)] for c in changes]], salt=SAVED_SALT)
-    return redirect(f"{reverse('preference_saved', args=[token])}?c={saved}")
+    # A URL, not a view name: redirect() would first try (and fail) to reverse it.
+    return HttpResponseRedirect(f"{reverse('preference_saved', args=[token])}?c={saved}")
 
 
 def _render_form(request, page, values, confirm_form=None, status=200):
