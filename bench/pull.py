@@ -67,7 +67,7 @@ print(n, "interests visible")
 
 def measure(env, body):
     out = subprocess.run(
-        [PYTHON, "-c", MEASURE.format(body=body)], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        [PYTHON, "-c", MEASURE.format(body=body)], cwd=ROOT, env=env, check=True, stdout=subprocess.PIPE, text=True
     ).stdout
     return json.loads(out.strip().splitlines()[-1])
 

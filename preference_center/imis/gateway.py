@@ -194,12 +194,14 @@ def iter_roster(using=None, chunk_size=None) -> Iterator[list[Member]]:
 
 
 def iter_checkbox_values(table, fields, using=None, chunk_size=None) -> Iterator[list[UdRow]]:
-    """The values of `fields` in UD table `table` for every member who has a row, in ID-keyed chunks."""
+    """The values of `fields` in UD table `table` for every member who has a row, in ID-keyed chunks; each
+    row's values are a tuple in the order of `fields`."""
     chunk_size = chunk_size or settings.IMIS_CHUNK_SIZE
     fields = list(fields)
     sql = Statements(_connection(using)).ud_values_chunk(table, fields, chunk_size)
     for rows in _keyset_chunks(using, sql, chunk_size):
-        yield [UdRow(_text(r[0]), {f: _as_bool(v) for f, v in zip(fields, r[1:], strict=True)}) for r in rows]
+        # bool(None) is False: a NULL bit reads as unchecked, as _as_bool has it.
+        yield [UdRow(_text(r[0]), tuple(map(bool, r[1:]))) for r in rows]
 
 
 # --- writing --------------------------------------------------------------------------------------------

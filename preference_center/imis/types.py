@@ -47,7 +47,7 @@ class Member:
 @dataclass(frozen=True)
 class UdRow:
     imis_id: str
-    values: dict[str, bool]
+    values: tuple[bool, ...]  # in the order of the fields asked for
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, connection, transaction
-from django.db.models import F, Q
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.utils import timezone
+from psycopg.errors import UniqueViolation
 
 from interests.models import RemoteInterest
 from preference_center import imis
@@ -117,7 +118,7 @@ def _pull_members(using, now, counts, progress):
         # Tuples, not model instances: most members have not changed since the last pull.
         existing = {
             imis_id: (pk, active, tuple(values))
-            for imis_id, pk, active, *values in Subscriber.objects.filter(imis_id__in=ids).values_list(
+            for imis_id, pk, active, *values in Subscriber.objects.filter(imis_id__any=ids).values_list(
                 "imis_id", "id", "active", *MEMBER_FIELDS
             )
         }
@@ -126,7 +127,7 @@ def _pull_members(using, now, counts, progress):
             values = _member_values(member)
             known = existing.get(member.imis_id)
             if known is None:
-                new.append((member.imis_id, *values.values(), True, now, TOKEN_VERSION, now, now))
+                new.append((member.imis_id, *values.values()))
                 continue
             pk, active, known_values = known
             if active and known_values == tuple(values.values()):
@@ -136,10 +137,13 @@ def _pull_members(using, now, counts, progress):
             changed.append(Subscriber(id=pk, imis_id=member.imis_id, active=True, updated_at=now, **values))
         with transaction.atomic():
             # A member another pull created meanwhile is skipped: that pull marked them seen.
-            created = _insert_new(Subscriber, _SUBSCRIBER_COLUMNS, new)
+            created = _insert_new(
+                Subscriber, ("imis_id", *MEMBER_FIELDS), new,
+                active=True, last_seen_in_imis_at=now, token_version=TOKEN_VERSION, created_at=now, updated_at=now,
+            )  # fmt: skip
             Subscriber.objects.bulk_update(changed, [*MEMBER_FIELDS, "active", "updated_at"], batch_size=BATCH)
             # Never back in time: a later pull running meanwhile may have marked them already.
-            Subscriber.objects.filter(imis_id__in=list(existing)).filter(
+            Subscriber.objects.filter(imis_id__any=list(existing)).filter(
                 Q(last_seen_in_imis_at__lt=now) | Q(last_seen_in_imis_at__isnull=True)
             ).update(last_seen_in_imis_at=now)
             if changed:
@@ -167,55 +171,66 @@ def _pull_members(using, now, counts, progress):
 def _pull_values(using, table, interests, now, counts, progress):
     by_field = {interest.field_name: interest for interest in interests}
     interest_ids = [interest.pk for interest in interests]
-    # Looked up for every value read (6 million in a pull of 100,000 members x 60 interests).
-    fields = {interest.field_name: (interest.pk, interest.values_pulled_at is not None) for interest in interests}
+    # Per field, in the order the gateway returns each row's values: the interest, and whether its values
+    # have been pulled before.
+    fields = [(interest.pk, interest.values_pulled_at is not None) for interest in by_field.values()]
+    position = {interest_id: n for n, (interest_id, _pulled_before) in enumerate(fields)}
     chunks = imis.iter_checkbox_values(table, list(by_field), using=using)
+    is_new = ExpressionWrapper(Q(created_at__gte=now), output_field=BooleanField())
     while True:
         read_at = timezone.now()  # before the chunk is read: a push that wrote since is newer than it
         chunk = next(chunks, None)
         if chunk is None:
             break
         members = {
-            imis_id: (subscriber_id, created_at)
-            for imis_id, subscriber_id, created_at in Subscriber.objects.filter(
-                imis_id__in=[row.imis_id for row in chunk]
-            ).values_list("imis_id", "id", "created_at")
+            imis_id: (subscriber_id, new)
+            for imis_id, subscriber_id, new in Subscriber.objects.filter(imis_id__any=[row.imis_id for row in chunk])
+            .annotate(is_new=is_new)
+            .values_list("imis_id", "id", "is_new")
         }
-        subscriber_ids = {imis_id: member[0] for imis_id, member in members.items()}
-        # Tuples, not model instances: a pull reads every member's every row (6 million for 100,000 members
+        # Members this pull created have no rows yet: nothing to read for them (on a first import, nobody).
+        # One that a member's save made meanwhile is theirs: the insert below skips it.
+        known_ids = [subscriber_id for subscriber_id, new in members.values() if not new]
+        current = {}  # (member, interest): (Preference id, imis_value)
+        last_seen = {}  # member: imis_value per field, in the gateway's order (no row: off)
+        # Tuples, not model instances: a pull reads every member's every row (2 million for 100,000 members
         # and 60 interests), and building instances of them was most of a pull with nothing changed.
         # The interests as a filter (interest_id + 0), not an index condition: PostgreSQL would otherwise
         # look up every (member, interest) pair in unique_preference, 40,000 lookups per chunk.
-        current = {
-            (subscriber_id, interest_id): (pk, imis_value)
-            for pk, subscriber_id, interest_id, imis_value in Preference.objects.alias(
-                interest_filter=F("interest_id") + 0
-            )
-            .filter(subscriber_id__in=subscriber_ids.values(), interest_filter__in=interest_ids)
-            .values_list("id", "subscriber_id", "interest_id", "imis_value")
-        }
-        creates, differing, turned_on = [], [], []  # creates: rows of _PREFERENCE_COLUMNS
+        rows = Preference.objects.alias(interest_filter=F("interest_id") + 0).filter(
+            subscriber_id__any=known_ids, interest_filter__any=interest_ids
+        )
+        for pk, subscriber_id, interest_id, imis_value in (
+            rows.values_list("id", "subscriber_id", "interest_id", "imis_value") if known_ids else ()
+        ):
+            current[subscriber_id, interest_id] = (pk, imis_value)
+            seen = last_seen.get(subscriber_id) or last_seen.setdefault(subscriber_id, [False] * len(fields))
+            seen[position[interest_id]] = imis_value
+        creates, differing, turned_on = [], [], []  # creates: (member, interest) turned on
         for row in chunk:
             member = members.get(row.imis_id)
             if member is None:
                 counts["values_without_member"] += 1
                 continue
-            subscriber_id, created_at = member
-            is_new = created_at >= now
-            for field, value in row.values.items():
-                interest_id, pulled_before = fields[field]
+            subscriber_id, new = member
+            seen = last_seen.get(subscriber_id)
+            if (seen is None and not any(row.values)) or (seen is not None and tuple(seen) == row.values):
+                continue  # iMIS holds what it held at the last pull (most members, most nights)
+            for (interest_id, pulled_before), value in zip(fields, row.values, strict=True):
                 known = current.get((subscriber_id, interest_id))
                 if known is None:
                     if not value:
                         continue  # no row: off here and off in iMIS already
-                    creates.append((subscriber_id, interest_id, True, True, now))
-                    if pulled_before and not is_new:
+                    creates.append((subscriber_id, interest_id))
+                    if pulled_before and not new:
                         turned_on.append((subscriber_id, interest_id))
                 elif known[1] != value:
                     differing.append((known[0], value))
         with transaction.atomic():
             # A row the member created meanwhile (through the form) is theirs: conflicts are skipped.
-            counts["preferences_created"] += _insert_new(Preference, _PREFERENCE_COLUMNS, creates)
+            counts["preferences_created"] += _insert_new(
+                Preference, ("subscriber_id", "interest_id"), creates, value=True, imis_value=True, updated_at=now
+            )
             if turned_on:
                 labels = {interest.pk: interest.display_label for interest in interests}
                 PreferenceChange.objects.bulk_create(
@@ -319,43 +334,45 @@ def _imis_history(preference, old_value, new_value, labels, note):
 
 
 TOKEN_VERSION = Subscriber._meta.get_field("token_version").get_default()
-_SUBSCRIBER_COLUMNS = (
-    "imis_id",
-    *MEMBER_FIELDS,
-    "active",
-    "last_seen_in_imis_at",
-    "token_version",
-    "created_at",
-    "updated_at",
-)
-_PREFERENCE_COLUMNS = ("subscriber_id", "interest_id", "value", "imis_value", "updated_at")
 
 
-def _insert_new(model, columns, rows) -> int:
-    """Insert `rows` (tuples of `columns`) into `model`'s table, skipping any that would break a unique
-    constraint (made meanwhile by a form save or another pull); returns how many were inserted (on the
-    embedded SQLite default, which runs one writer at a time: how many were offered).
+def _insert_new(model, columns, rows, **same) -> int:
+    """Insert `rows` (tuples of `columns`), each with the values of `same` ({column: value}), into `model`'s
+    table, skipping any that would break a unique constraint (made meanwhile by a form save or another
+    pull); returns how many were inserted (on the embedded SQLite default, which runs one writer at a time:
+    how many were offered).
 
     A first pull inserts 100,000 members and millions of Preference rows: through model instances and
     bulk_create, building the statements took longer than PostgreSQL took to run them. On PostgreSQL the
-    rows go as one array per column (one statement, a handful of parameters); elsewhere bulk_create."""
+    rows go as one array per column (one statement, a handful of parameters), and `same` as single values
+    (psycopg builds binary arrays in Python: 2 columns of 2 million rows, not 5); elsewhere bulk_create."""
     if not rows:
         return 0
     if connection.vendor != "postgresql":
-        objs = [model(**dict(zip(columns, row, strict=True))) for row in rows]
+        objs = [model(**dict(zip(columns, row, strict=True)), **same) for row in rows]
         model.objects.bulk_create(objs, batch_size=BATCH, ignore_conflicts=True)
         return len(objs)
     quote = connection.ops.quote_name
     fields = [model._meta.get_field(name) for name in columns]
     # %b: the arrays in binary (psycopg quotes a text array element by element with regular expressions).
     arrays = ", ".join(f"%b::{field.db_type(connection)}[]" for field in fields)
-    names = ", ".join(quote(name) for name in columns)
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({names}) "  # noqa: S608 - names from our models
-        f"SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING"
-    )
+    names = ", ".join(quote(name) for name in (*columns, *same))
+    singles = "".join(", %s" for _ in same)
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) SELECT *{singles} FROM unnest({arrays})"  # noqa: S608
+    params = [
+        *(model._meta.get_field(name).get_db_prep_save(value, connection) for name, value in same.items()),
+        *(list(column) for column in zip(*rows, strict=True)),
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+        # Plain first: ON CONFLICT checks the unique index before each row as well (a third of the time of
+        # a first import's 2 million rows). Something made meanwhile is rare; then again, skipping it.
+        try:
+            with transaction.atomic():
+                cursor.execute(sql, params)
+        except IntegrityError as exc:
+            if not isinstance(exc.__cause__, UniqueViolation):
+                raise
+            cursor.execute(f"{sql} ON CONFLICT DO NOTHING", params)
         return cursor.rowcount
 
 
