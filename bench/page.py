@@ -24,6 +24,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psycopg
 import redis
 from harness import (
     CPU_PROGRAMS,
@@ -41,6 +42,7 @@ from harness import (
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
 BARE = "bare template view (ceiling)"
+BARE_AGAIN = "bare template view, again at the end"
 GET = "GET /p/<token>/, pages not cached yet"
 GET_WARM = "GET /p/<token>/, pages cached"
 POST_2 = "POST /p/<token>/, 2 changes"
@@ -241,23 +243,28 @@ def main():
             measure = dict(connections=args.connections, threads=threads, seconds=args.seconds)
             wrk(f"{base}/bench/bare/", **{**measure, "seconds": 2})  # warm the workers up
             results, changes = {}, {}
+            counting = psycopg.connect(ours, autocommit=True)  # one connection for the whole bench
             for name, url, script in [
                 (BARE, f"{base}/bench/bare/", None),
                 (GET, base, scripts / "get.lua"),  # starts with no page cached, as after a pull
                 (GET_WARM, base, scripts / "get.lua"),  # every page cached by the run before
                 (POST_2, base, scripts / "post2.lua"),
                 (POST_20, base, scripts / "post20.lua"),
+                (BARE_AGAIN, f"{base}/bench/bare/", None),  # the machine drifts: the ceiling is the mean of two
             ]:
                 if script is not None and script.name.startswith("post"):
                     prime(env, interest_ids, interest_ids[:10])
-                before = count_changes(ours)
-                results[name] = wrk(url, script=script, **measure)
-                changes[name] = count_changes(ours) - before
+                before = count_changes(counting)
+                # The CPU table counts running processes: the backends of the priming's connections must
+                # have exited before the run, not during it.
                 time.sleep(1)
+                results[name] = wrk(url, script=script, **measure)
+                changes[name] = count_changes(counting) - before
+            counting.close()
         queued = queue.llen("celery")
     queue.flushdb()
 
-    bare = results[BARE]["rps"]
+    bare = (results[BARE]["rps"] + results[BARE_AGAIN]["rps"]) / 2
     rows = [
         [name, f"{r['rps']:.0f}", f"{r['p50']:.1f}", f"{r['p99']:.1f}", f"{r['rps'] / bare:.2f}",
          r["bad"] + r["socket_errors"], f"{changes[name] / (r['rps'] * args.seconds):.1f}"]
@@ -280,7 +287,7 @@ def main():
     errors = sum(r["bad"] + r["socket_errors"] for r in results.values())
     for name, target in ((GET, 0.5), (GET_WARM, 0.5), (POST_2, 0.25)):
         print(
-            f"{name}: {ratios[name]:.2f}x the bare view, target {target}x:",
+            f"{name}: {ratios[name]:.3f}x the bare view, target {target}x:",
             "met" if ratios[name] >= target else "NOT met",
         )
     print("errors:", errors)
@@ -292,8 +299,6 @@ def prime(env, interest_ids, ticked):
     every member x interest: the pull stores only ticked ones, and a member without rows would see body B
     change all it ticks, not the difference. Written around the app, so the members' cached pages are
     declared out of date as the roster pull does it."""
-    import psycopg
-
     with psycopg.connect(env["DATABASE_URL"]) as conn:
         conn.execute(
             "INSERT INTO subscribers_preference (subscriber_id, interest_id, value, imis_value, updated_at) "
@@ -309,11 +314,8 @@ def prime(env, interest_ids, ticked):
     manage(env, "shell", "-c", "from subscribers.member_cache import members_changed; members_changed()")
 
 
-def count_changes(url):
-    import psycopg
-
-    with psycopg.connect(url) as conn:
-        return conn.execute("SELECT count(*) FROM subscribers_preferencechange").fetchone()[0]
+def count_changes(conn):
+    return conn.execute("SELECT count(*) FROM subscribers_preferencechange").fetchone()[0]
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@
 - `counted_round_trip`: count a request and read, drop, bump and set a few other keys in ONE round trip.
   A round trip to Redis costs about as much as the rest of a cached page; the member's page needs a
   rate-limit count and its cached state, and a save needs to drop the member's entry, bump their version
-  and take a lease (subscribers.member_cache).
+  and take a lease (subscribers.member_cache);
+- `set_unanswered`: a set that waits for no reply (CLIENT REPLY SKIP): a member's page read from the
+  database is kept for the next request without a second round trip in this one.
 
 `counted_round_trip(cache, ...)` below gives every other cache (the embedded default's file cache, the
 tests' local memory) the same meaning with plain cache calls."""
@@ -51,6 +53,22 @@ class ReusingRedisCacheClient(RedisCacheClient):
         count, values = script(keys=[counter, *get, *delete, *incr, *set], args=args)
         return count, [None if v is None else self._serializer.loads(v) for v in values]
 
+    def set_unanswered(self, key, value, timeout):
+        pool = self.get_client(key, write=True).connection_pool
+        connection = pool.get_connection()
+        try:
+            # Redis sends no reply to the SET after CLIENT REPLY SKIP (nor to that command itself): the
+            # connection has nothing left to read when it goes back to the pool.
+            connection.send_packed_command(
+                connection.pack_command("CLIENT", "REPLY", "SKIP")
+                + connection.pack_command("SET", key, self._serializer.dumps(value), "EX", timeout)
+            )
+        except BaseException:
+            connection.disconnect()  # a half-sent command must not reach the next user of the connection
+            raise
+        finally:
+            pool.release(connection)
+
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
         client = self._clients.get(id(pool))
@@ -64,6 +82,9 @@ class ReusingRedisCache(RedisCache):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
 
+    def set_unanswered(self, key, value, timeout):
+        self._cache.set_unanswered(self.make_key(key), value, int(timeout))
+
     def counted_round_trip(self, counter, timeout, get=(), delete=(), incr=(), set=None):
         # make_key, not make_and_validate_key: the check is for memcached (a loop over every character).
         key = self.make_key
@@ -76,6 +97,16 @@ class ReusingRedisCache(RedisCache):
             {key(k): v for k, v in (set or {}).items()},
         )
         return count, dict(zip(get, values, strict=True))
+
+
+def set_unanswered(cache, key: str, value, timeout: int) -> None:
+    """cache.set(key, value, timeout) (seconds, > 0), without waiting for Redis's reply: a store that may be
+    lost (a cache entry, not data). Connection errors are raised as cache.set raises them."""
+    fast = getattr(cache, "set_unanswered", None)
+    if fast is None:
+        cache.set(key, value, timeout)
+    else:
+        fast(key, value, timeout)
 
 
 def counted_round_trip(

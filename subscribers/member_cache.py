@@ -39,7 +39,7 @@ from django.dispatch import receiver
 
 from interests.models import RemoteInterest
 from interests.signals import interests_changed as interests_changed_in_bulk
-from preference_center.cache import counted_round_trip
+from preference_center.cache import counted_round_trip, set_unanswered
 
 from . import selectors, tokens
 from .ratelimits import CACHE_ERRORS, Rate, counter_key, over_rate
@@ -172,8 +172,13 @@ def _from_database(token, versions) -> MemberPage | None:
     )
     if versions is not None:
         try:
-            cache.set(
-                _entry_key(page.subscriber_id), _entry(page, versions, state.values), settings.MEMBER_CACHE_SECONDS
+            # Unanswered: an entry that failed to store costs the next request a query, and waiting for
+            # Redis to say it stored one cost a page read from the database a second round trip.
+            set_unanswered(
+                cache,
+                _entry_key(page.subscriber_id),
+                _entry(page, versions, state.values),
+                settings.MEMBER_CACHE_SECONDS,
             )
         except CACHE_ERRORS as exc:
             logger.warning("member page not cached (%s)", type(exc).__name__)

@@ -32,10 +32,10 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from interests.services.visibility import interests_set_visible
-from preference_center.cache import ReusingRedisCache, counted_round_trip
+from preference_center.cache import ReusingRedisCache, counted_round_trip, set_unanswered
 from subscribers import member_cache, selectors
 from subscribers.models import Preference, PreferenceChange, Subscriber
-from subscribers.ratelimits import Rate
+from subscribers.ratelimits import CACHE_ERRORS, Rate
 from subscribers.services.preferences import preferences_save, subscribers_rotate_tokens
 from subscribers.tokens import make_token
 from tests.members_helpers import checked_ids, form_url, make_interests, post, values_of
@@ -522,3 +522,17 @@ def test_it_increments_and_sets_keys_after_reading_them(raw_cache):
     assert raw_cache.get_many(["version", "new-version", "lease"]) == {"version": 5, "new-version": 1, "lease": "new"}
     assert seconds_to_live(raw_cache, "new-version") == -1  # a version never expires
     assert 0 < seconds_to_live(raw_cache, "lease") <= 30
+
+
+def test_it_stores_without_waiting_for_the_reply_and_keeps_the_connection_in_step(raw_cache):
+    # One pooled connection serves all of these: a reply left unread would answer the next command.
+    for n in range(5):
+        set_unanswered(raw_cache, f"entry-{n}", (n, "Jane", [3, 4]), 30)
+        count, got = counted_round_trip(raw_cache, "counter", 60, get=[f"entry-{n}"])
+        assert (count, got) == (n + 1, {f"entry-{n}": (n, "Jane", [3, 4])})
+    assert 0 < seconds_to_live(raw_cache, "entry-4") <= 30
+
+
+def test_it_raises_when_redis_cannot_be_reached_for_an_unanswered_store():
+    with pytest.raises(CACHE_ERRORS):
+        set_unanswered(ReusingRedisCache(REDIS_DOWN_URL, {}), "entry", 1, 30)
