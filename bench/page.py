@@ -275,8 +275,11 @@ def main():
           f"{args.seconds} s per view, gunicorn.conf.py")  # fmt: skip
     table(rows, ["view", "req/s", "p50 ms", "p99 ms", "x bare", "errors", "changes/req"])
     print("\nCPU per request, microseconds (all processes of each program on this machine):")
+    # A process that exits takes its CPU time with it: a database connection recycled during a run
+    # (CONN_MAX_AGE) can make a figure negative; it is shown as "?" and the total left out.
     table(
-        [[name, *(f"{r['cpu_us'][p]:.0f}" for p in CPU_PROGRAMS), f"{sum(r['cpu_us'].values()):.0f}"]
+        [[name, *(f"{r['cpu_us'][p]:.0f}" if r["cpu_us"][p] >= 0 else "?" for p in CPU_PROGRAMS),
+          f"{sum(r['cpu_us'].values()):.0f}" if min(r["cpu_us"].values()) >= 0 else "?"]
          for name, r in results.items()],
         ["view", *CPU_PROGRAMS, "total"],
     )  # fmt: skip
