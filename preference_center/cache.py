@@ -7,13 +7,17 @@
   A round trip to Redis costs about as much as the rest of a cached page; the member's page needs a
   rate-limit count and its cached state, and a save needs to drop the member's entry, bump their version
   and take a lease (subscribers.member_cache);
-- `set_unanswered`: a set that waits for no reply (CLIENT REPLY SKIP): a member's page read from the
-  database is kept for the next request without a second round trip in this one.
+- `set_unanswered`: a set that waits for no reply (CLIENT REPLY SKIP, where the server honours it): a
+  member's page read from the database is kept for the next request without a second round trip in this
+  one.
 
 `counted_round_trip(cache, ...)` below gives every other cache (the embedded default's file cache, the
 tests' local memory) the same meaning with plain cache calls."""
 
+import contextlib
+
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis.exceptions import ResponseError
 
 # KEYS: the counter, then ARGV[2] keys to read, ARGV[3] keys to delete, ARGV[4] keys to increment, then the
 # keys to set. ARGV[1]: the counter's timeout in seconds, set when the counter is created (0: none); from
@@ -32,11 +36,29 @@ return {count, values}
 """
 
 
+_PROBE = b"pc-reply-skip-probe"
+
+
+@contextlib.contextmanager
+def _connection_of(pool):
+    """A connection of `pool`, disconnected if anything fails while it is out: a half-sent command or an
+    unread reply must not reach the next user of the connection."""
+    connection = pool.get_connection()
+    try:
+        yield connection
+    except BaseException:
+        connection.disconnect()
+        raise
+    finally:
+        pool.release(connection)
+
+
 class ReusingRedisCacheClient(RedisCacheClient):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._clients = {}
         self._scripts = {}
+        self._skipping = {}  # pool id: whether CLIENT REPLY SKIP is honoured
 
     def _script(self, client, source):
         script = self._scripts.get((id(client), source))
@@ -54,20 +76,41 @@ class ReusingRedisCacheClient(RedisCacheClient):
         return count, [None if v is None else self._serializer.loads(v) for v in values]
 
     def set_unanswered(self, key, value, timeout):
-        pool = self.get_client(key, write=True).connection_pool
-        connection = pool.get_connection()
-        try:
+        client = self.get_client(key, write=True)
+        value = self._serializer.dumps(value)
+        if not self._skips_replies(client.connection_pool):
+            client.set(key, value, ex=timeout)
+            return
+        with _connection_of(client.connection_pool) as connection:
             # Redis sends no reply to the SET after CLIENT REPLY SKIP (nor to that command itself): the
             # connection has nothing left to read when it goes back to the pool.
             connection.send_packed_command(
                 connection.pack_command("CLIENT", "REPLY", "SKIP")
-                + connection.pack_command("SET", key, self._serializer.dumps(value), "EX", timeout)
+                + connection.pack_command("SET", key, value, "EX", timeout)
             )
-        except BaseException:
-            connection.disconnect()  # a half-sent command must not reach the next user of the connection
-            raise
-        finally:
-            pool.release(connection)
+
+    def _skips_replies(self, pool) -> bool:
+        """Whether the server honours CLIENT REPLY SKIP, asked once per pool. An ACL, a proxy or a managed
+        service may refuse it, and a refused SKIP would leave the SET's reply unread, to answer whatever the
+        connection is asked next: CLIENT REPLY SKIP, PING, ECHO, and every reply read up to the ECHO's."""
+        known = self._skipping.get(id(pool))
+        if known is None:
+            with _connection_of(pool) as connection:
+                connection.send_packed_command(
+                    connection.pack_command("CLIENT", "REPLY", "SKIP")
+                    + connection.pack_command("PING")
+                    + connection.pack_command("ECHO", _PROBE)
+                )
+                before_echo = 0
+                while True:
+                    try:
+                        if connection.read_response() == _PROBE:
+                            break
+                    except ResponseError:  # the CLIENT command refused
+                        pass
+                    before_echo += 1
+            known = self._skipping[id(pool)] = before_echo == 0
+        return known
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)

@@ -536,3 +536,27 @@ def test_it_stores_without_waiting_for_the_reply_and_keeps_the_connection_in_ste
 def test_it_raises_when_redis_cannot_be_reached_for_an_unanswered_store():
     with pytest.raises(CACHE_ERRORS):
         set_unanswered(ReusingRedisCache(REDIS_DOWN_URL, {}), "entry", 1, 30)
+
+
+@pytest.fixture
+def redis_refusing_reply_skip():
+    """A Redis URL whose user may not use CLIENT REPLY, as an ACL, a proxy or a managed service may have it."""
+    admin = redis.Redis.from_url(REDIS_URL)
+    user = f"pc-test-{uuid.uuid4().hex[:8]}"
+    admin.acl_setuser(
+        user, enabled=True, nopass=True, keys=["*"], channels=["*"], categories=["+@all"], commands=["-client|reply"]
+    )
+    yield REDIS_URL.replace("redis://", f"redis://{user}@", 1)
+    admin.acl_deluser(user)
+    admin.close()
+
+
+def test_it_waits_for_the_reply_where_the_server_refuses_to_skip_it(redis_refusing_reply_skip):
+    prefix = f"test-refused-skip-{uuid.uuid4().hex}"
+    the_cache = ReusingRedisCache(redis_refusing_reply_skip, {"KEY_PREFIX": prefix})
+    try:
+        for n in range(3):  # out of step, each command would read the reply meant for the one before
+            set_unanswered(the_cache, f"entry-{n}", n, 30)
+            assert counted_round_trip(the_cache, "counter", 60, get=[f"entry-{n}"]) == (n + 1, {f"entry-{n}": n})
+    finally:
+        _drop_prefixed(prefix)
