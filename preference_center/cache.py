@@ -18,6 +18,7 @@ import contextlib
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 # KEYS: the counter, then ARGV[2] keys to read, ARGV[3] keys to delete, ARGV[4] keys to increment, then the
 # keys to set. ARGV[1]: the counter's timeout in seconds, set when the counter is created (0: none); from
@@ -37,6 +38,8 @@ return {count, values}
 
 
 _PROBE = b"pc-reply-skip-probe"
+_PROBE_KEY = "pc:reply-skip-probe"
+PROBE_SECONDS = 2
 
 
 @contextlib.contextmanager
@@ -51,6 +54,32 @@ def _connection_of(pool):
         raise
     finally:
         pool.release(connection)
+
+
+def _honours_reply_skip(pool) -> bool:
+    """An ACL, a proxy or a managed service may refuse CLIENT REPLY SKIP (or pass it on without its meaning),
+    and a SKIP not honoured would leave the SET's reply unread, to answer whatever the connection is asked
+    next. So the very sequence set_unanswered sends is tried once, followed by a PING: honoured, the PING's
+    is the only reply. Every reply is read up to the PING's (or for PROBE_SECONDS, and then the connection
+    is dropped): the connection goes back to the pool with nothing left to read."""
+    with _connection_of(pool) as connection:
+        connection.send_packed_command(
+            connection.pack_command("CLIENT", "REPLY", "SKIP")
+            + connection.pack_command("SET", _PROBE_KEY, 1, "EX", 60)
+            + connection.pack_command("PING", _PROBE)
+        )
+        replies = 0
+        try:
+            while True:
+                replies += 1
+                try:
+                    if connection.read_response(timeout=PROBE_SECONDS) == _PROBE:
+                        return replies == 1
+                except ResponseError:  # CLIENT (or SET) refused
+                    pass
+        except RedisTimeoutError:  # the PING refused too, or never answered: the plain way, on a new connection
+            connection.disconnect()
+            return False
 
 
 class ReusingRedisCacheClient(RedisCacheClient):
@@ -90,26 +119,10 @@ class ReusingRedisCacheClient(RedisCacheClient):
             )
 
     def _skips_replies(self, pool) -> bool:
-        """Whether the server honours CLIENT REPLY SKIP, asked once per pool. An ACL, a proxy or a managed
-        service may refuse it, and a refused SKIP would leave the SET's reply unread, to answer whatever the
-        connection is asked next: CLIENT REPLY SKIP, PING, ECHO, and every reply read up to the ECHO's."""
+        """Whether the server honours CLIENT REPLY SKIP, asked once per pool (see _honours_reply_skip)."""
         known = self._skipping.get(id(pool))
         if known is None:
-            with _connection_of(pool) as connection:
-                connection.send_packed_command(
-                    connection.pack_command("CLIENT", "REPLY", "SKIP")
-                    + connection.pack_command("PING")
-                    + connection.pack_command("ECHO", _PROBE)
-                )
-                before_echo = 0
-                while True:
-                    try:
-                        if connection.read_response() == _PROBE:
-                            break
-                    except ResponseError:  # the CLIENT command refused
-                        pass
-                    before_echo += 1
-            known = self._skipping[id(pool)] = before_echo == 0
+            known = self._skipping[id(pool)] = _honours_reply_skip(pool)
         return known
 
     def get_client(self, key=None, *, write=False):

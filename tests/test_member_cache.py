@@ -31,6 +31,7 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
+import preference_center.cache
 from interests.services.visibility import interests_set_visible
 from preference_center.cache import ReusingRedisCache, counted_round_trip, set_unanswered
 from subscribers import member_cache, selectors
@@ -538,13 +539,15 @@ def test_it_raises_when_redis_cannot_be_reached_for_an_unanswered_store():
         set_unanswered(ReusingRedisCache(REDIS_DOWN_URL, {}), "entry", 1, 30)
 
 
-@pytest.fixture
-def redis_refusing_reply_skip():
-    """A Redis URL whose user may not use CLIENT REPLY, as an ACL, a proxy or a managed service may have it."""
+@pytest.fixture(params=[["-client|reply"], ["-client|reply", "-ping"]], ids=["no-reply-skip", "no-ping-either"])
+def redis_refusing_reply_skip(request, monkeypatch):
+    """A Redis URL whose user may not use CLIENT REPLY, as an ACL, a proxy or a managed service may have it
+    (and one that may not PING either: the question then ends when its PROBE_SECONDS run out)."""
+    monkeypatch.setattr(preference_center.cache, "PROBE_SECONDS", 0.2)
     admin = redis.Redis.from_url(REDIS_URL)
     user = f"pc-test-{uuid.uuid4().hex[:8]}"
     admin.acl_setuser(
-        user, enabled=True, nopass=True, keys=["*"], channels=["*"], categories=["+@all"], commands=["-client|reply"]
+        user, enabled=True, nopass=True, keys=["*"], channels=["*"], categories=["+@all"], commands=request.param
     )
     yield REDIS_URL.replace("redis://", f"redis://{user}@", 1)
     admin.acl_deluser(user)
