@@ -19,6 +19,7 @@ django_capture_on_commit_callbacks(execute=True) where a commit would run them.
 """
 
 import contextlib
+import io
 import re
 import time
 import uuid
@@ -27,19 +28,22 @@ import pytest
 import redis
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 import preference_center.cache
 from interests.services.visibility import interests_set_visible
+from mailing.exports import export_response
+from mailing.selectors import target_group_build
 from preference_center.cache import ReusingRedisCache, counted_round_trip, set_unanswered
 from subscribers import member_cache, selectors
 from subscribers.models import Preference, PreferenceChange, Subscriber
 from subscribers.ratelimits import CACHE_ERRORS, Rate
 from subscribers.services.preferences import preferences_save, subscribers_rotate_tokens
 from subscribers.tokens import make_token
-from tests.members_helpers import checked_ids, form_url, make_interests, post, values_of
+from tests.members_helpers import checked_ids, form_url, make_interests, make_subscriber, post, values_of
 
 pytestmark = pytest.mark.django_db
 
@@ -563,3 +567,96 @@ def test_it_waits_for_the_reply_where_the_server_refuses_to_skip_it(redis_refusi
             assert counted_round_trip(the_cache, "counter", 60, get=[f"entry-{n}"]) == (n + 1, {f"entry-{n}": n})
     finally:
         _drop_prefixed(prefix)
+
+
+# --- ahead of a mailing: member_pages_warm -----------------------------------------------------------------
+
+
+def test_it_serves_a_page_cached_ahead_without_a_database_query(any_cache, client, member, django_assert_num_queries):
+    newsletter, events = make_interests(2)
+    Preference.objects.create(subscriber=member, interest=events, value=True, imis_value=True)
+    gone = make_subscriber(email="gone@example.org", active=False)
+
+    assert member_cache.member_pages_warm([member.pk, gone.pk]) == 1  # an inactive member gets no page
+
+    with django_assert_num_queries(0):
+        html = get_page(client, form_url(member))
+    assert checked_ids(html) == {events.pk} and shown_ids(html) == {newsletter.pk, events.pk}
+    assert "Jane" in html and "j•••@example.org" in html and "jane.doe@" not in html
+
+
+def test_it_leaves_out_a_member_whose_save_is_under_way(on_redis, client, member):
+    newsletter, _ = make_interests(2)
+    url = form_url(member)
+    # The save's round trip takes the lease before it writes: a page read now could miss the write.
+    member_cache.visit(url.split("/")[2], client="198.51.100.7", group="g", rate=Rate(100, 60), load=False)
+
+    assert member_cache.member_pages_warm([member.pk]) == 0
+    assert count_queries(lambda: get_page(client, url))[0] >= 1  # read from the database, as during a save
+
+
+def test_it_never_serves_a_page_cached_ahead_that_a_change_overtook(
+    any_cache, client, member, django_capture_on_commit_callbacks
+):
+    newsletter, _ = make_interests(2)
+    member_cache.member_pages_warm([member.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        save(member, {newsletter.pk: True})  # the API's way: its version bumps after the commit
+
+    assert checked_ids(get_page(client, form_url(member))) == {newsletter.pk}
+
+
+def test_it_caches_nothing_ahead_when_the_cache_is_off(member):
+    make_interests(1)
+    with override_settings(MEMBER_CACHE_SECONDS=0):
+        assert member_cache.member_pages_warm([member.pk]) == 0
+
+
+@override_settings(CACHES=redis_caches("unreachable", location=REDIS_DOWN_URL))
+def test_it_gives_up_quietly_when_redis_is_down(member, caplog):
+    make_interests(1)
+    assert member_cache.member_pages_warm([member.pk]) == 0
+    assert "member pages not cached ahead" in caplog.text
+
+
+def test_it_caches_the_pages_of_an_exported_target_group(any_cache, client, member, django_assert_num_queries):
+    # The links of a target group are exported for a mailing: its members' pages are cached ahead of it.
+    newsletter, events = make_interests(2)
+    Preference.objects.create(subscriber=member, interest=newsletter, value=True, imis_value=True)
+    outsider = make_subscriber(email="other@example.org")
+    Preference.objects.create(subscriber=outsider, interest=events, value=True, imis_value=True)
+
+    response = export_response(target_group_build(any_of=[newsletter.pk]))
+    b"".join(response.streaming_content)
+
+    with django_assert_num_queries(0):
+        assert checked_ids(get_page(client, form_url(member))) == {newsletter.pk}
+    assert count_queries(lambda: get_page(client, form_url(outsider)))[0] >= 1  # not in the group
+
+
+def test_it_caches_ahead_the_very_entry_a_page_view_would(any_cache, client, member):
+    newsletter, events = make_interests(2)
+    [hidden] = make_interests(1, visible=False, start=2)
+    for interest in (events, hidden):
+        Preference.objects.create(subscriber=member, interest=interest, value=True, imis_value=True)
+    key = member_cache._entry_key(member.pk)
+
+    member_cache.member_pages_warm([member.pk])
+    ahead = any_cache.get(key)
+    any_cache.delete(key)
+    get_page(client, form_url(member))  # read from the database and stored
+
+    assert ahead is not None and ahead == any_cache.get(key)
+
+
+def test_it_caches_ahead_the_pages_of_members_whose_links_export_links_wrote(
+    any_cache, client, member, django_assert_num_queries
+):
+    [newsletter] = make_interests(1)
+    Preference.objects.create(subscriber=member, interest=newsletter, value=True, imis_value=True)
+    err = io.StringIO()
+    call_command("export_links", stdout=io.StringIO(), stderr=err)
+
+    assert "1 member pages cached ahead of the mailing" in err.getvalue()
+    with django_assert_num_queries(0):
+        assert checked_ids(get_page(client, form_url(member))) == {newsletter.pk}
