@@ -21,6 +21,9 @@ Why an entry is never stale:
 - if the cache cannot be reached when a write commits (Redis down), the entry may outlive the change for
   MEMBER_CACHE_SECONDS at most; reads while it is down go to the database.
 
+Ahead of a mailing (links exported), `member_pages_warm` stores the members' pages the same way, in bulk,
+so that the link scanners' first fetches are answered from the cache too.
+
 An entry holds no address: a save that must compare the typed address (PREFERENCES_CONFIRM_EMAIL) reads
 it from the database. MEMBER_CACHE_SECONDS = 0 turns caching off (every page reads the database).
 """
