@@ -33,7 +33,6 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -48,7 +47,7 @@ from interests.signals import interests_changed as interests_changed_in_bulk
 from preference_center.cache import counted_round_trip, set_unanswered
 
 from . import selectors, tokens
-from .models import Preference, Subscriber
+from .models import Subscriber
 from .ratelimits import CACHE_ERRORS, Rate, counter_key, over_rate
 
 logger = logging.getLogger(__name__)
@@ -230,28 +229,15 @@ def member_pages_warm(subscriber_ids: Iterable[int]) -> int:
 def _warm(ids) -> int:
     got = cache.get_many([MEMBERS_GENERATION, INTERESTS_GENERATION, *map(_version_key, ids), *map(_lease_key, ids)])
     generation, interests_generation = got.get(MEMBERS_GENERATION, 0), got.get(INTERESTS_GENERATION, 0)
-    on_form = {spec.id for spec in _interests(interests_generation)}
     free = [sid for sid in ids if _lease_key(sid) not in got]
-    ticked = defaultdict(list)
-    for sid, interest_id in Preference.objects.filter(subscriber_id__any=free, value=True).values_list(
-        "subscriber_id", "interest_id"
+    states = selectors.form_states(subscriber_ids=free, specs=_interests(interests_generation))
+    entries = {}
+    for sid, token_version, first_name, email in Subscriber.objects.filter(pk__any=free, active=True).values_list(
+        "id", "token_version", "first_name", "email"
     ):
-        if interest_id in on_form:
-            ticked[sid].append(interest_id)
-    entries = {
-        _entry_key(sid): (
-            generation,
-            got.get(_version_key(sid), 0),
-            interests_generation,
-            token_version,
-            first_name,
-            selectors.mask_email(email),
-            sorted(ticked[sid]),
-        )  # as _entry has it
-        for sid, token_version, first_name, email in Subscriber.objects.filter(pk__any=free, active=True).values_list(
-            "id", "token_version", "first_name", "email"
-        )
-    }
+        versions = (generation, got.get(_version_key(sid), 0), interests_generation)
+        page = MemberPage(sid, token_version, first_name, selectors.mask_email(email), states[sid], versions)
+        entries[_entry_key(sid)] = _entry(page, versions, page.state.values)
     cache.set_many(entries, settings.MEMBER_CACHE_SECONDS)
     return len(entries)
 

@@ -58,12 +58,13 @@ def form_specs() -> tuple[InterestSpec, ...]:
     return form_state(subscriber_id=None).specs
 
 
-def form_states(*, subscriber_ids) -> dict[int, FormState]:
-    """form_state of several members, in two queries whatever their number: the interests, their ticks."""
-    specs = form_specs()
+def form_states(*, subscriber_ids, specs: tuple[InterestSpec, ...] | None = None) -> dict[int, FormState]:
+    """form_state of several members, in two queries whatever their number: the interests (unless `specs`
+    gives them), their ticks."""
+    specs = form_specs() if specs is None else specs
     ticked = {sid: set() for sid in subscriber_ids}
     for sid, interest_id in Preference.objects.filter(
-        subscriber_id__in=list(ticked), interest_id__in=[spec.id for spec in specs], value=True
+        subscriber_id__any=list(ticked), interest_id__any=[spec.id for spec in specs], value=True
     ).values_list("subscriber_id", "interest_id"):
         ticked[sid].add(interest_id)
     return {
