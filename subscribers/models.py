@@ -174,3 +174,26 @@ class SyncRun(models.Model):
             return f"{seconds:.1f} s"
         minutes, seconds = divmod(round(seconds), 60)
         return f"{minutes} min {seconds} s"
+
+
+class MissingUdRow(models.Model):
+    """A member the last complete pull found without a row in a UD table whose checkboxes are on the form.
+
+    iMIS never creates these rows, so the member's choices of that table cannot reach iMIS until iMIS staff
+    create the row (the "Missing UD rows" report gives them the statement). Only members WITHOUT a row are
+    stored, usually few; each complete pull replaces a table's set."""
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="missing_ud_rows", db_index=False)
+    table_name = models.CharField("UD table", max_length=30)  # spelled as the interests spell it (the catalogue)
+    seen_at = models.DateTimeField(help_text="When the pull that found the row missing started.")
+
+    class Meta:
+        ordering = ["table_name", "subscriber_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "table_name"], name="unique_missing_ud_row"),
+        ]
+        indexes = [models.Index(fields=["table_name"], name="missing_ud_row_table_idx")]
+        verbose_name = "missing UD row"
+
+    def __str__(self):
+        return f"{self.subscriber_id} has no row in {self.table_name}"
