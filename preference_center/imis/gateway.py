@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
 from django.utils import timezone
 
+from .columns import column_type, not_boolean_reason
 from .identifiers import is_valid_identifier
 from .statements import REQUIRED_TABLES, Statements
 from .types import (
@@ -96,9 +97,13 @@ def catalogue(using=None):
 
 
 def _columns(using, table):
+    """{lower-cased column: (catalogue spelling, ColumnType)} of a physical table."""
     connection = _connection(using)
     with _unavailable_on_connection_errors(), connection.cursor() as cursor:
-        return {col.name.lower(): col.name for col in connection.introspection.get_table_description(cursor, table)}
+        return {
+            col.name.lower(): (col.name, column_type(connection.vendor, col.type_code, col.display_size))
+            for col in connection.introspection.get_table_description(cursor, table)
+        }
 
 
 def discover_checkbox_fields(using=None) -> Discovery:
@@ -142,12 +147,15 @@ def discover_checkbox_fields(using=None) -> Discovery:
             continue
         if physical_table not in columns_of:
             columns_of[physical_table] = _columns(using, physical_table)
-        physical_field = columns_of[physical_table].get(field.lower())
+        physical_field, physical_type = columns_of[physical_table].get(field.lower(), (None, None))
         if physical_field is None:
             skip("field listed in UD_Field but the table has no such column")
             continue
         if not is_valid_identifier(physical_table) or not is_valid_identifier(physical_field):
             skip("invalid identifier in the database catalogue: refused")
+            continue
+        if not physical_type.is_boolean:
+            skip(not_boolean_reason(physical_type))
             continue
         result.interests.append(CheckboxField(physical_table, physical_field, prompt, micro_help, int(seq)))
     return result
