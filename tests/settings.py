@@ -29,6 +29,9 @@ DATABASES = {
     },
 }
 
+# A key of the tests' own: DEBUG is off, and the development key fails the system checks (and would stop the
+# gunicorn and Celery processes the tests start).
+SECRET_KEY = "tests-only-secret-key-" + "0123456789abcdef" * 4
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = "memory://"

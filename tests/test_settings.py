@@ -100,7 +100,7 @@ def test_it_left_no_django_table_in_the_imis_test_database():
 
 def test_it_refuses_to_migrate_a_real_imis(tmp_path):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "preference_center.settings", "VAR_DIR": str(tmp_path)}
-    env["IMIS_DATABASE_URL"] = PRODUCTION["IMIS_DATABASE_URL"]
+    env.update(IMIS_DATABASE_URL=PRODUCTION["IMIS_DATABASE_URL"], SECRET_KEY=PRODUCTION["SECRET_KEY"])
     result = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--database", "imis"],
         cwd=ROOT,
