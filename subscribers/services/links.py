@@ -74,13 +74,26 @@ def csv_chunks(rows: Iterable[tuple[str, ...]], *, header: tuple[str, ...] = CSV
         yield "".join(buffer)
 
 
-def links_csv_lines(subscribers=None) -> Iterator[str]:
+class RowCount:
+    """Counts the rows an export wrote as they pass (its pieces hold thousands of rows each)."""
+
+    def __init__(self):
+        self.rows = 0
+
+    def through(self, rows: Iterable[tuple[str, ...]]) -> Iterator[tuple[str, ...]]:
+        for row in rows:
+            self.rows += 1
+            yield row
+
+
+def links_csv_lines(subscribers=None, *, count: RowCount | None = None) -> Iterator[str]:
     """The links CSV of mailable members, streamed. `subscribers` narrows it down (e.g. the admin's
-    selection); only mailable ones are kept."""
+    selection); only mailable ones are kept. `count` counts the rows written."""
     queryset = selectors.mailable_subscribers()
     if subscribers is not None:
         queryset = queryset.filter(pk__in=subscribers.values("pk"))
-    return csv_chunks(link_rows(queryset))
+    rows = link_rows(queryset)
+    return csv_chunks(count.through(rows) if count is not None else rows)
 
 
 def links_mail_request(*, email: str) -> None:
