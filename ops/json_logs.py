@@ -1,0 +1,38 @@
+"""LOG_FORMAT=json: one JSON object per line, for log shippers. The handler keeps the token-redacting filter
+(subscribers.tokens), and the formatter redacts the traceback too, which the filter does not see."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+
+from subscribers.tokens import redact
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record):
+        entry = {
+            "time": datetime.datetime.fromtimestamp(record.created, tz=datetime.UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", ""),
+            "process": record.process,
+        }
+        if record.exc_info:
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        elif record.exc_text:
+            entry["exception"] = redact(record.exc_text)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def _keep_django_logging(**kwargs):
+    """A receiver of Celery's setup_logging: with one connected, Celery leaves the root logger to Django's
+    LOGGING, so the worker's and beat's lines are JSON too."""
+
+
+def worker_logging_as_json():
+    from celery.signals import setup_logging
+
+    setup_logging.connect(_keep_django_logging, dispatch_uid="ops.json_logs", weak=False)

@@ -1,0 +1,118 @@
+"""Health probes: /healthz (liveness, no I/O) and /readyz (our database and Redis; iMIS reported only),
+against the real PostgreSQL and a private redis-server that the tests kill and freeze."""
+
+import json
+import os
+import signal
+import time
+
+import pytest
+from django.db import connections
+from django.test import override_settings
+
+from ops import health
+from tests.workers import RedisServer, free_port
+
+pytestmark = pytest.mark.django_db(databases=["default", "imis"])
+
+
+@pytest.fixture
+def redis_server():
+    server = RedisServer()
+    server.start()
+    yield server
+    if server.process and server.process.poll() is None:
+        os.kill(server.process.pid, signal.SIGCONT)
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_imis_answer():
+    health._imis_result.clear()
+    yield
+    health._imis_result.clear()
+
+
+def _ready(client, **settings):
+    with override_settings(**settings):
+        started = time.monotonic()
+        response = client.get("/readyz")
+        return response, json.loads(response.content), time.monotonic() - started
+
+
+def test_it_answers_liveness_without_a_query_whatever_the_host_and_scheme(client, django_assert_num_queries):
+    with override_settings(SECURE_SSL_REDIRECT=True), django_assert_num_queries(0):
+        response = client.get("/healthz", HTTP_HOST="10.1.2.3:8000")  # a load balancer, by address, over HTTP
+    assert response.status_code == 200
+    assert json.loads(response.content) == {"status": "ok"}
+
+
+def test_it_is_ready_when_the_database_and_redis_answer(client, redis_server):
+    response, body, _ = _ready(client, REDIS_URL=redis_server.url, CELERY_BROKER_URL=redis_server.url)
+    assert response.status_code == 200
+    assert body["status"] == "ok"
+    assert {name: check["ok"] for name, check in body["checks"].items()} == {
+        "database": True,
+        "redis": True,
+        "imis": True,
+    }
+
+
+def test_it_is_not_ready_when_redis_is_down_and_says_no_more_than_which(client, redis_server):
+    redis_server.stop()
+    response, body, _ = _ready(client, REDIS_URL=redis_server.url, CELERY_BROKER_URL=redis_server.url)
+    assert response.status_code == 503
+    assert body["status"] == "fail"
+    assert body["checks"]["redis"] == {"ok": False, "error": "ConnectionError", "ms": body["checks"]["redis"]["ms"]}
+    assert body["checks"]["database"]["ok"] is True
+    assert str(redis_server.port) not in response.content.decode()  # no addresses, no URLs
+
+
+def test_it_answers_within_its_timeout_when_redis_hangs(client, redis_server):
+    os.kill(redis_server.process.pid, signal.SIGSTOP)  # stopped, not dead: connections open, no replies
+    response, body, took = _ready(
+        client, REDIS_URL=redis_server.url, CELERY_BROKER_URL=redis_server.url, HEALTH_CHECK_TIMEOUT=0.5
+    )
+    assert response.status_code == 503
+    assert body["checks"]["redis"]["ok"] is False
+    assert took < 2.0
+    # The next probe does not pile up behind the hung one either.
+    _, _, took = _ready(
+        client, REDIS_URL=redis_server.url, CELERY_BROKER_URL=redis_server.url, HEALTH_CHECK_TIMEOUT=0.5
+    )
+    assert took < 2.0
+
+
+def test_it_stays_ready_while_imis_is_down_and_reports_it(client):
+    imis = connections.settings["imis"]
+    saved = {key: imis.get(key) for key in ("HOST", "PORT", "OPTIONS")}
+    imis.update(HOST="127.0.0.1", PORT=str(free_port()), OPTIONS={"connect_timeout": 1})
+    try:
+        response, body, _ = _ready(client)
+    finally:
+        imis.update(saved)
+    assert response.status_code == 200
+    assert body["checks"]["imis"]["ok"] is False
+    assert body["checks"]["imis"]["fails_readiness"] is False
+    assert "127.0.0.1" not in response.content.decode() and "password" not in response.content.decode()
+
+
+def test_it_reuses_the_answer_of_imis_for_a_while(client):
+    _ready(client)
+    imis = connections.settings["imis"]
+    saved = {key: imis.get(key) for key in ("HOST", "PORT", "OPTIONS")}
+    imis.update(HOST="127.0.0.1", PORT=str(free_port()), OPTIONS={"connect_timeout": 1})
+    try:
+        _, body, _ = _ready(client)  # within IMIS_RECHECK_SECONDS: iMIS is not asked again
+        assert body["checks"]["imis"]["ok"] is True
+        health._imis_result["at"] -= health.IMIS_RECHECK_SECONDS
+        _, body, _ = _ready(client)
+        assert body["checks"]["imis"]["ok"] is False
+    finally:
+        imis.update(saved)
+
+
+def test_it_is_never_rate_limited(client):
+    with override_settings(PREFERENCES_RATE_LIMIT="2/m", LOST_LINK_RATE_LIMIT="2/h"):
+        statuses = {client.get(path).status_code for path in ["/healthz", "/readyz"] * 10}
+    assert statuses == {200}
