@@ -42,9 +42,13 @@ INSTALLED_APPS = [
     "interests",
     "subscribers",
     "mailing",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    "ops.middleware.ProbeMiddleware",  # /healthz, /readyz, /metrics: before the host check and HTTPS redirect
+    "ops.request_id.RequestIdMiddleware",
+    "ops.middleware.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -318,14 +322,32 @@ MAILING_WEBHOOK_MAX_ATTEMPTS = env.int("MAILING_WEBHOOK_MAX_ATTEMPTS", default=1
 MAILING_WEBHOOK_SOURCES = env.list("MAILING_WEBHOOK_SOURCES", default=["form", "one_click", "admin", "api", "imis"])
 MAILING_WEBHOOK_LOOKBACK_HOURS = env.int("MAILING_WEBHOOK_LOOKBACK_HOURS", default=24)
 
+# --- Operations (ops/) -------------------------------------------------------------------------------
+# /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>`; unset: 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Seconds each readiness check (database, Redis, iMIS) may take before /readyz calls it failed.
+HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
+# plain, or json: one JSON object per line with the request id that follows a save to the worker.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+
 # No personal data in logs: request logging carries paths, and personal links carry only signed ids.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"redact_tokens": {"()": "subscribers.tokens.RedactTokensFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "ops.json_logs.JsonFormatter"},
+    },
+    "filters": {
+        "redact_tokens": {"()": "subscribers.tokens.RedactTokensFilter"},
+        "request_id": {"()": "ops.request_id.RequestIdFilter"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["redact_tokens", "request_id"],
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
