@@ -20,6 +20,7 @@ from django.http import Http404, HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeHistogramMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.utils import floatToGoString
 
 from . import selectors
 
@@ -61,7 +62,7 @@ class SyncCollector:
         lag = GaugeHistogramMetricFamily(
             f"{PREFIX}_save_to_imis_lag_seconds",
             f"Save -> iMIS lag of the changes that reached iMIS in the last {int(RECENT.total_seconds() // 60)} min.",
-            buckets=[(str(b) if b != float("inf") else "+Inf", n) for b, n in f.lag_buckets],
+            buckets=[(floatToGoString(b), n) for b, n in f.lag_buckets],
             gsum_value=f.lag_sum,
         )
         yield lag
