@@ -232,9 +232,13 @@ PUSH_MAX_BATCHES_PER_RUN = env.int("PUSH_MAX_BATCHES_PER_RUN", default=20)
 # CELERY_VISIBILITY_TIMEOUT: Redis holds the retry message unacknowledged until then).
 PUSH_RETRY_BASE_DELAY = env.float("PUSH_RETRY_BASE_DELAY", default=10.0)
 PUSH_RETRY_MAX_DELAY = env.float("PUSH_RETRY_MAX_DELAY", default=600.0)
-# A change claimed ("sending") for longer than this lost its worker: the sweeper puts it back to pending.
-# Keep it longer than the longest iMIS batch can take (IMIS_QUERY_TIMEOUT x a few statements).
-PUSH_CLAIM_TIMEOUT = env.int("PUSH_CLAIM_TIMEOUT", default=900)
+# A worker renews its claim on the changes it writes every third of this; a claim not renewed for this
+# long lost its worker (killed), and the sweeper puts its changes back to pending. With the sweeper every
+# minute, a killed worker's changes are pushed again within PUSH_CLAIM_TIMEOUT + 60 seconds.
+PUSH_CLAIM_TIMEOUT = env.int("PUSH_CLAIM_TIMEOUT", default=45)
+# A change iMIS refuses on its own (a batch it refused was split down to it) is marked failed, with iMIS's
+# message, once it has been tried this many times; before that it goes back to pending after a backoff.
+PUSH_MAX_ATTEMPTS = env.int("PUSH_MAX_ATTEMPTS", default=3)
 # Member saves within this many seconds share one push message, sent to run when the window closes.
 # 0: one message per save.
 PUSH_COALESCE_SECONDS = env.int("PUSH_COALESCE_SECONDS", default=1)

@@ -238,7 +238,8 @@ def test_it_gives_two_claimers_disjoint_changes(interest):
     assert not set(first.change_ids) & set(second.change_ids)
 
 
-def test_it_fails_the_batch_with_the_reason_when_imis_refuses_it(interest):
+@override_settings(PUSH_MAX_ATTEMPTS=1)
+def test_it_fails_a_change_with_the_reason_when_imis_refuses_it(interest):
     change = member_saves(subscriber(9), interest, True)
     before = ud_value(member_id(9))
     with connections["imis"].cursor() as cursor:
@@ -249,7 +250,7 @@ def test_it_fails_the_batch_with_the_reason_when_imis_refuses_it(interest):
     assert result.failed == 1
     change.refresh_from_db()
     assert change.state == PreferenceChange.State.FAILED
-    assert change.last_error == "iMIS refused the batch: iMIS has no Counter row 'Activity'"
+    assert change.last_error == "iMIS refused it: iMIS has no Counter row 'Activity'"
     assert ud_value(member_id(9)) == before  # the whole iMIS transaction was rolled back
     assert activities() == []
 

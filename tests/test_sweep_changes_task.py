@@ -38,9 +38,8 @@ def test_it_sends_the_push_again_for_changes_whose_message_was_lost(interest):
 
 def test_it_puts_back_and_pushes_the_changes_of_a_dead_worker(interest):
     change = saved_without_message(2, interest)
-    push.changes_claim()  # ... and the worker that claimed it died
-
     with override_settings(PUSH_CLAIM_TIMEOUT=0):
+        push.changes_claim()  # ... and the worker that claimed it died: its claim lapsed
         assert tasks.sweep_changes.apply().get() == {"released": 1, "due": 1, "sent": 1}
 
     change.refresh_from_db()

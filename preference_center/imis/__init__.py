@@ -1,8 +1,7 @@
 """The iMIS gateway. Import from here: `from preference_center import imis`."""
 
+from .errors import ImisError, ImisRefused, ImisUnavailable, is_transient, plain_message
 from .gateway import (
-    ImisError,
-    ImisUnavailable,
     discover_checkbox_fields,
     health_check,
     iter_checkbox_values,
@@ -35,6 +34,7 @@ __all__ = [
     "Discovery",
     "Health",
     "ImisError",
+    "ImisRefused",
     "ImisUnavailable",
     "InvalidIdentifier",
     "Member",
@@ -45,8 +45,10 @@ __all__ = [
     "written_activities",
     "discover_checkbox_fields",
     "health_check",
+    "is_transient",
     "is_valid_identifier",
     "iter_checkbox_values",
     "iter_roster",
+    "plain_message",
     "write_changes",
 ]

@@ -12,10 +12,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
 from .columns import column_type, not_boolean_reason
+from .errors import ImisError, ImisUnavailable, translated_errors
 from .identifiers import is_valid_identifier
 from .statements import REQUIRED_TABLES, Statements
 from .types import (
@@ -36,14 +37,6 @@ from .types import (
 COUNTER_NAME = "Activity"
 # SQL Server accepts at most 2,100 parameters per statement; stay well below.
 MAX_IN_LIST = 500
-
-
-class ImisError(Exception):
-    """iMIS answered, but not as expected (missing counter row, bad batch)."""
-
-
-class ImisUnavailable(ImisError):
-    """iMIS could not be reached or dropped the connection: worth retrying later."""
 
 
 def _alias(using):
@@ -70,16 +63,9 @@ def _chunks(items, size):
         yield items[start : start + size]
 
 
-class _unavailable_on_connection_errors:
-    """Turn driver-level connection failures into ImisUnavailable (retryable)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None and issubclass(exc_type, (OperationalError, InterfaceError)):
-            raise ImisUnavailable(str(exc).strip().splitlines()[0] if str(exc).strip() else exc_type.__name__) from exc
-        return False
+# Every statement runs under it: transient errors become ImisUnavailable (retry later), anything else iMIS
+# says becomes ImisRefused (errors.is_transient decides).
+_unavailable_on_connection_errors = translated_errors
 
 
 # --- discovery ------------------------------------------------------------------------------------------
