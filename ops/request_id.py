@@ -15,6 +15,8 @@ import re
 import uuid
 
 from celery.signals import before_task_publish, task_postrun, task_prerun
+from django.core.signals import request_finished
+from django.dispatch import receiver
 
 HEADER = "request_id"
 _GIVEN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")  # what a proxy's id looks like; anything else is replaced
@@ -30,19 +32,22 @@ def _fresh_or(given: str) -> str:
 
 
 class RequestIdMiddleware:
-    """Sets the request id for the request (and answers it in X-Request-ID)."""
+    """Sets the request id for the request (and answers it in X-Request-ID). It stays set until the response
+    is closed (request_finished): Django logs a 4xx or 5xx answer after the middleware has returned."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _current.set(_fresh_or(request.META.get("HTTP_X_REQUEST_ID", "")))
-        try:
-            response = self.get_response(request)
-            response["X-Request-ID"] = _current.get()
-            return response
-        finally:
-            _current.reset(token)
+        _current.set(_fresh_or(request.META.get("HTTP_X_REQUEST_ID", "")))
+        response = self.get_response(request)
+        response["X-Request-ID"] = _current.get()
+        return response
+
+
+@receiver(request_finished, dispatch_uid="ops.request_id.finished")
+def _request_finished(**kwargs):
+    _current.set("")
 
 
 class RequestIdFilter(logging.Filter):
