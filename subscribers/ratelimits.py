@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import ipaddress
 import logging
 import re
 import time
@@ -46,10 +47,27 @@ def parse_rate(rate: str) -> Rate:
     return Rate(int(limit), int(multiple or 1) * _UNITS[unit])
 
 
+@functools.lru_cache(maxsize=1024)
+def client_bucket(value: str) -> str:
+    """What one client is counted as: an IPv4 address itself, an IPv6 address by its /64 (one subscriber's
+    network hands out its addresses freely: each would otherwise start a fresh budget), an IPv4 address
+    written as IPv6 (::ffff:a.b.c.d) as that IPv4 address. Anything else (a hash of an address asked for)
+    is counted as it is."""
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return value
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return value
+
+
 def counter_key(group: str, value: str, rate: Rate, now: float | None = None) -> str:
-    """The counter of `value` in `group` for the current window (the key holds a hash, not the value)."""
+    """The counter of `value` (a client_bucket) in `group` for the current window (the key holds a hash)."""
     window = int((time.time() if now is None else now) // rate.period)
-    digest = hashlib.sha256(f"{group}:{value}".encode()).hexdigest()[:32]
+    digest = hashlib.sha256(f"{group}:{client_bucket(value)}".encode()).hexdigest()[:32]
     return f"rl:{group}:{digest}:{window}"
 
 

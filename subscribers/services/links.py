@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from .. import selectors
+from ..ratelimits import over_rate, parse_rate
 from ..tokens import preference_url, token_for
 
 logger = logging.getLogger(__name__)
@@ -99,10 +100,19 @@ def links_csv_lines(subscribers=None, *, count: RowCount | None = None) -> Itera
 def links_mail_request(*, email: str) -> None:
     """Someone asked for fresh links at `email` ("lost link / not you"). The mail is written and sent by a
     worker: the request answers in the same time whether the address is known or not (one indexed look-up
-    either way, and a message is queued even for nobody). Never raises."""
+    either way, and a message is queued even for nobody). Never raises.
+
+    At most LOST_LINK_EMAIL_RATE_LIMIT mails per member, counted per member the address matched rather than
+    per text typed: the database matches case variants (a dotless "ı" upper-cases to "I") that no
+    normalisation of the text would catch."""
     from ..tasks import mail_links
 
-    subscriber_ids = list(selectors.subscribers_for_address(email).values_list("pk", flat=True)[:10])
+    rate = parse_rate(settings.LOST_LINK_EMAIL_RATE_LIMIT)
+    matched = list(selectors.subscribers_for_address(email).values_list("pk", flat=True)[:10])
+    # An address that matches nobody is counted too: both answers cost one count.
+    clients = [f"member:{pk}" for pk in matched] or [f"address:{email.strip().casefold()}"]
+    allowed = [not over_rate(client, group="lost-link-member", rate=rate) for client in clients]
+    subscriber_ids = [pk for pk, ok in zip(matched, allowed, strict=False) if ok]
     try:
         mail_links.delay(subscriber_ids)
     except Exception as exc:  # broker down: the member asks again; nothing else depends on this mail
