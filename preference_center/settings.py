@@ -160,9 +160,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, Celery ---------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# A sick Redis never holds a request: every Redis client (the cache, the broker) gives up on a connect or a
+# reply after REDIS_TIMEOUT seconds (Redis answers in well under a millisecond), and after a failure the
+# process leaves Redis alone for REDIS_BREAKER_SECONDS (preference_center.breaker): rate limits let requests
+# through, saves leave their push message to the sweeper.
+REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=0.5)
+REDIS_BREAKER_SECONDS = env.float("REDIS_BREAKER_SECONDS", default=10.0)
+_REDIS_TIMEOUTS = {"socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT}
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "preference_center.cache.ReusingRedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "preference_center.cache.ReusingRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {**_REDIS_TIMEOUTS},
+        }
+    }
 else:
     CACHES = {
         "default": {
@@ -183,7 +196,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 # Longer than the longest retry countdown, so an unacknowledged message is redelivered only after the
 # worker that held it is really gone.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200),
+    **_REDIS_TIMEOUTS,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
+# Publishes keep Celery's bounded retries (3, within a second), except a member's save's: it sends once
+# (subscribers.outbox), and the sweeper delivers what it could not.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 

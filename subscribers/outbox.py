@@ -1,5 +1,9 @@
 """Enqueueing the push of pending changes. The PreferenceChange rows ARE the outbox: a message lost here
-(Redis down, worker killed) loses nothing, because the sweeper re-enqueues pending rows."""
+(Redis down, worker killed) loses nothing, because the sweeper re-enqueues pending rows.
+
+So a member's save never waits for a sick Redis: its message is sent once, without Celery's publish
+retries, within REDIS_TIMEOUT (settings), and not at all while the process's Redis breaker is open
+(preference_center.breaker) after a failure."""
 
 import logging
 import threading
@@ -8,19 +12,23 @@ import time
 from django.conf import settings
 from django.db import transaction
 
+from preference_center.breaker import redis_breaker
+
 logger = logging.getLogger(__name__)
 
 
-def send_push(count=1, countdown=None):
+def send_push(count=1, countdown=None, *, retry=True):
     """Ask `count` workers to push pending changes (after `countdown` seconds). Never raises: returns how
-    many messages went out."""
+    many messages went out. `retry`: Celery's publish retries (task_publish_retry_policy); a failure trips
+    the process's Redis breaker."""
     from .tasks import push_changes
 
     sent = 0
     for _ in range(count):
         try:
-            push_changes.apply_async(countdown=countdown)
+            push_changes.apply_async(countdown=countdown, retry=retry)
         except Exception as exc:  # broker down: the sweeper will find the pending rows
+            redis_breaker.trip()
             logger.warning("push not enqueued (%s: %s); the sweeper will pick the changes up", type(exc).__name__, exc)
             break
         sent += 1
@@ -35,20 +43,26 @@ def push_soon():
     window in this process opens it and sends one push due when the window closes; saves inside the window
     only commit. Their rows are pending before the window closes, hence before that push starts, so it
     takes them all. Each web process keeps its own window (no round trip to share one): a few messages per
-    window at most, one per process. A push that could not be sent (broker down) closes the window again,
-    so that the next save tries; the sweeper finds the rows meanwhile."""
+    window at most, one per process. A push that could not be sent (broker down) closes the window again and
+    trips the Redis breaker: the first save after the breaker closes tries again; the sweeper finds the
+    rows meanwhile."""
     from .tasks import push_changes
 
-    window = settings.PUSH_COALESCE_SECONDS
-    if window <= 0 or push_changes.app.conf.task_always_eager:
+    if push_changes.app.conf.task_always_eager:
         send_push()
+        return
+    if not redis_breaker.closed():  # Redis failed a moment ago: the sweeper sends this push
+        return
+    window = settings.PUSH_COALESCE_SECONDS
+    if window <= 0:
+        send_push(retry=False)
         return
     now = time.monotonic()
     with _window_lock:
         first = now >= _window["closes"]
         if first:
             _window["closes"] = now + window
-    if first and not send_push(countdown=window):
+    if first and not send_push(countdown=window, retry=False):
         _window["closes"] = 0.0
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import redis
 from django.core.cache import cache
 
+from preference_center.breaker import redis_breaker
 from preference_center.cache import counted_round_trip
 
 logger = logging.getLogger(__name__)
@@ -77,10 +78,14 @@ def over_limit(request, *, group: str, key, rate: str) -> bool:
 
 
 def over_rate(value: str, *, group: str, rate: Rate) -> bool:
-    """Count a request of `value` (a client) in `group`; True when it is over `rate`. Fails open."""
+    """Count a request of `value` (a client) in `group`; True when it is over `rate`. Fails open, and stays
+    open while the process's Redis breaker is (a sick Redis must not cost every request its timeout)."""
+    if not redis_breaker.closed():
+        return False
     try:
         count, _ = counted_round_trip(cache, counter_key(group, value, rate), rate.period)
     except CACHE_ERRORS as exc:
+        redis_breaker.trip()
         logger.warning("rate limit not counted (%s): request let through", type(exc).__name__)
         return False
     return count > rate.limit

@@ -39,3 +39,11 @@ def member():
     from tests.members_helpers import make_subscriber
 
     return make_subscriber(email="jane.doe@example.org", first_name="Jane")
+
+
+@pytest.fixture(autouse=True)
+def _redis_breaker_closed():
+    """Each test starts with this process's Redis breaker closed (a test that stopped Redis tripped it)."""
+    from preference_center.breaker import redis_breaker
+
+    redis_breaker.reset()

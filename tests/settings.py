@@ -6,6 +6,7 @@ PC_TEST_DB_SUFFIX keeps parallel runs on one machine out of each other's databas
 import os
 
 from preference_center.settings import *  # noqa: F403
+from preference_center.settings import CACHES as PRODUCTION_CACHES
 from preference_center.settings import VAR_DIR, env, postgres_for_our_data
 
 SUFFIX = os.environ.get("PC_TEST_DB_SUFFIX", "")
@@ -60,3 +61,7 @@ if os.environ.get("PC_TEST_WORKER"):
         DATABASES["imis"]["OPTIONS"] = {"connect_timeout": 3}
     CELERY_TASK_ALWAYS_EAGER = False
     CELERY_BROKER_URL = os.environ["PC_TEST_BROKER_URL"]
+    # A web process started by a fault test (tests/workers.py Gunicorn) caches in that test's Redis, as in
+    # production (REDIS_URL).
+    if os.environ.get("REDIS_URL"):
+        CACHES = PRODUCTION_CACHES

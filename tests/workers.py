@@ -1,5 +1,6 @@
 """Real servers and processes for the worker tests: a private redis-server, a TCP proxy in front of the
-iMIS replica that a test can cut, and `celery worker` subprocesses on the test databases.
+iMIS replica that a test can cut, and `celery worker`, `celery beat` and gunicorn subprocesses on the test
+databases.
 
 Nothing here is mocked: Redis down is a killed redis-server, iMIS down is a closed proxy, a crashed worker
 is a SIGKILLed process group."""
@@ -64,8 +65,16 @@ class RedisServer:
 
     def stop(self):
         if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # a frozen server, too
             self.process.kill()
             self.process.wait(timeout=10)
+
+    def freeze(self):
+        """SIGSTOP: connections stay open and nothing answers (a hung server, not a dead one)."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self):
+        self.process.send_signal(signal.SIGCONT)
 
 
 class TcpProxy:
@@ -129,15 +138,24 @@ class TcpProxy:
                     s.shutdown(socket.SHUT_RDWR)
 
 
-class Worker:
-    """`celery worker` (solo pool: one process) on the test databases and the given broker."""
+class _Process:
+    """A subprocess on the test databases, as `PC_TEST_WORKER` settings make it (tests/settings.py): its own
+    process group, its output in var/test-<kind>-<name><PC_TEST_DB_SUFFIX>.log."""
+
+    kind = ""
 
     def __init__(self, name, broker_url, env=None):
         self.name = name
         self.broker_url = broker_url
         self.env = env or {}
         self.process = None
-        self.log = ROOT / "var" / f"test-worker-{name}{os.environ.get('PC_TEST_DB_SUFFIX', '')}.log"
+        self.log = ROOT / "var" / f"test-{self.kind}-{name}{os.environ.get('PC_TEST_DB_SUFFIX', '')}.log"
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def ready(self) -> bool:
+        raise NotImplementedError
 
     def start(self):
         env = {
@@ -150,32 +168,22 @@ class Worker:
         self.log.parent.mkdir(exist_ok=True)
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "preference_center",
-                    "worker",
-                    "--pool=solo",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                    f"--hostname={self.name}@%h",
-                    "--loglevel=INFO",
-                ],
+                self.command(),
                 cwd=ROOT,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: kill() takes all of it
             )
-        wait_until(lambda: self._ready() or self._died(), 60, f"worker {self.name} to start")
+        wait_until(lambda: self.ready() or self._died(), 60, f"{self.kind} {self.name} to start")
         if self.process.poll() is not None:
-            raise AssertionError(f"worker {self.name} died at start:\n{self.log.read_text()[-3000:]}")
+            raise AssertionError(f"{self.kind} {self.name} died at start:\n{self.output()[-3000:]}")
 
-    def _ready(self):
-        return b"ready." in self.log.read_bytes()[-20000:] if self.log.exists() else False
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def _logged(self, marker: bytes) -> bool:
+        return marker in self.log.read_bytes()[-20000:] if self.log.exists() else False
 
     def _died(self):
         return self.process.poll() is not None
@@ -193,3 +201,71 @@ class Worker:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class Worker(_Process):
+    """`celery worker` (solo pool: one process) on the test databases and the given broker."""
+
+    kind = "worker"
+
+    def command(self):
+        return [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "preference_center",
+            "worker",
+            "--pool=solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            f"--hostname={self.name}@%h",
+            "--loglevel=INFO",
+        ]
+
+    def ready(self):
+        return self._logged(b"ready.")
+
+
+class Beat(_Process):
+    """`celery beat` with the production scheduler (django-celery-beat's rows in the test database)."""
+
+    kind = "beat"
+
+    def command(self):
+        return [sys.executable, "-m", "celery", "-A", "preference_center", "beat", "--loglevel=DEBUG"]
+
+    def ready(self):
+        return self._logged(b"beat: Starting")
+
+
+class Gunicorn(_Process):
+    """gunicorn as in production (gunicorn.conf.py) on a free port; `env` e.g. WEB_CONCURRENCY, REDIS_URL
+    (the web's cache)."""
+
+    kind = "web"
+
+    def __init__(self, name, broker_url, env=None):
+        super().__init__(name, broker_url, env)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def command(self):
+        return [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "preference_center.wsgi",
+            "--config",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+        ]
+
+    def ready(self):
+        with contextlib.suppress(OSError):
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                s.sendall(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                return s.recv(12).startswith(b"HTTP/1")
+        return False
