@@ -222,10 +222,6 @@ PREFERENCE_LINK_MAX_AGE_DAYS = env.int("PREFERENCE_LINK_MAX_AGE_DAYS", default=0
 PREFERENCES_CONFIRM_EMAIL = env.bool("PREFERENCES_CONFIRM_EMAIL", default=False)
 # What the history keeps of the member's IP address: none, anonymised (IPv4 /24, IPv6 /48) or full.
 PREFERENCES_IP_POLICY = env.str("PREFERENCES_IP_POLICY", default="anonymised")
-# How long a member's page (token version, first name, masked address, ticks) is kept in the cache next to
-# the rate-limit counter, so that a page view costs one cache round trip and no query; every write path
-# invalidates it (subscribers.member_cache). 0: every page view reads the database.
-MEMBER_CACHE_SECONDS = env.int("MEMBER_CACHE_SECONDS", default=900)
 # Rate limits per client IP ("60/m", "10/h", "5/15m"): personal pages, and "mail me my link" requests
 # (also limited per address asked for).
 PREFERENCES_RATE_LIMIT = env.str("PREFERENCES_RATE_LIMIT", default="60/m")

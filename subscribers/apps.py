@@ -6,7 +6,4 @@ class SubscribersConfig(AppConfig):
     verbose_name = "Members and preferences"
 
     def ready(self):
-        from . import (
-            checks,  # noqa: F401 - registers the system checks
-            member_cache,  # noqa: F401 - connects its receivers
-        )
+        from . import checks  # noqa: F401 - registers the system checks

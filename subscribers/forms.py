@@ -10,20 +10,27 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from crispy_forms.utils import render_crispy_form
 from django import forms
+from django.core import signing
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from .selectors import InterestSpec
+from .selectors import FormState, InterestSpec
 
 DEFAULT_GROUP = "Email topics"
+SHOWN_FIELD = "shown"
+SHOWN_SALT = "subscribers.forms.shown"
+# How long a form may stay open and still save: a page older than this is most likely forgotten in a tab,
+# and the member is asked to reload it rather than have it decide what they changed.
+SHOWN_MAX_AGE = 7 * 86400
 # Posted keys a genuine form may carry besides the interests.
-FORM_KEYS = {"csrfmiddlewaretoken", "action", "confirm_email"}
+FORM_KEYS = {"csrfmiddlewaretoken", "action", "confirm_email", SHOWN_FIELD}
 INTEREST_KEY = re.compile(r"^interest_(\d+)$")
 CHECKBOX_ON = {"on", "1", "true"}
 _MARKER = re.compile(r' data-pc="(\d+)"')
@@ -180,3 +187,43 @@ def interest_fieldsets(specs: tuple[InterestSpec, ...], values: dict[int, bool])
             out.append(" checked")
         out.append(chunk)
     return mark_safe("".join(out))  # noqa: S308 - rendered by crispy-forms from escaped labels
+
+
+# --- what the page showed -----------------------------------------------------------------------------
+#
+# A save applies only the boxes the member changed from what their page showed them: a value changed
+# elsewhere while the page was open (another tab, staff, the iMIS pull) is never overwritten by a box the
+# member did not touch. The page carries what it showed in a signed hidden field, bound to the member and
+# their link's version, so that it cannot be forged or moved to another member.
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The interests a member's page showed, and which of them were ticked."""
+
+    ids: frozenset[int]
+    ticked: frozenset[int]
+
+
+def shown_sign(*, subscriber_id: int, token_version: int, state: FormState) -> str:
+    """The hidden field's value for a page showing `state` to this member."""
+    ticked = [spec.id for spec in state.specs if state.values.get(spec.id)]
+    return signing.dumps([subscriber_id, token_version, [spec.id for spec in state.specs], ticked], salt=SHOWN_SALT)
+
+
+def shown_read(value: str, *, subscriber_id: int, token_version: int) -> Shown | None:
+    """What the page showed, from its hidden field; None if missing, forged, too old (SHOWN_MAX_AGE), or
+    signed for another member or link version."""
+    try:
+        member, version, ids, ticked = signing.loads(value or "", salt=SHOWN_SALT, max_age=SHOWN_MAX_AGE)
+        shown = Shown(frozenset(map(int, ids)), frozenset(map(int, ticked)))
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+    if (member, version) != (subscriber_id, token_version):
+        return None
+    return shown
+
+
+def changed_choices(posted: Mapping[int, bool], shown: Shown) -> dict[int, bool]:
+    """{interest id: new value} of the boxes the member changed: on the page, and not as it showed them."""
+    return {pk: value for pk, value in posted.items() if pk in shown.ids and value != (pk in shown.ticked)}

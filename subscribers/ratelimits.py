@@ -1,10 +1,9 @@
 """Rate limits on the member's pages: a count per client (or per address asked for) in a fixed window, kept
 in Django's cache (Redis in production).
 
-The member's form counts its request in the same Redis round trip that reads the member's cached page
-(subscribers.member_cache): a second round trip per request would cost as much as the rest of the page.
-That is why this is not django-ratelimit (which needs two: add, then incr). The rules are the same:
-"60/m", "10/h", "5/15m"; the keys hold a hash of the client, never an address.
+Every member's page counts its request in ONE Redis round trip (preference_center.cache.count_hit). That
+is why this is not django-ratelimit (which needs two: add, then incr). The rules are the same: "60/m",
+"10/h", "5/15m"; the keys hold a hash of the client, never an address.
 
 When the cache cannot be reached the request is let through and logged: a member must be able to save
 their choices while Redis is down (the push to iMIS has its own recovery, the outbox)."""
@@ -23,7 +22,7 @@ import redis
 from django.core.cache import cache
 
 from preference_center.breaker import redis_breaker
-from preference_center.cache import counted_round_trip
+from preference_center.cache import count_hit
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +82,7 @@ def over_rate(value: str, *, group: str, rate: Rate) -> bool:
     if not redis_breaker.closed():
         return False
     try:
-        count, _ = counted_round_trip(cache, counter_key(group, value, rate), rate.period)
+        count = count_hit(cache, counter_key(group, value, rate), rate.period)
     except CACHE_ERRORS as exc:
         redis_breaker.trip()
         logger.warning("rate limit not counted (%s): request let through", type(exc).__name__)

@@ -110,8 +110,11 @@ def member_form(token: str) -> tuple[Subscriber, FormState] | None:
     what a mailing day hammers (scanners prefetch every link), and two ORM queries cost more than the page.
     None for a forged, rotated or unknown link (a forged one costs no query)."""
     payload = tokens.read_token(token)
-    if payload is None:
-        return None
+    return None if payload is None else member_form_of(payload)
+
+
+def member_form_of(payload: tokens.LinkPayload) -> tuple[Subscriber, FormState] | None:
+    """member_form of a link already read: None for a rotated or unknown link, or a member who left."""
     with connection.cursor() as cursor:
         cursor.execute(_member_form_sql(), [payload.subscriber_id])
         rows = cursor.fetchall()

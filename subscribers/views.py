@@ -21,9 +21,9 @@ from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import forms, member_cache
+from . import forms, selectors, tokens
 from .models import PreferenceChange, Subscriber
-from .ratelimits import over_limit, parse_rate
+from .ratelimits import over_limit, over_rate, parse_rate
 from .services.links import links_mail_request
 from .services.preferences import NotAMember, preferences_save, preferences_unsubscribe_all
 
@@ -71,25 +71,22 @@ def _page(request, template, context=None, status=200):
 
 
 def personal_page(view):
-    """The member's pages: rate limited by IP and the member's page found, in one cache round trip
-    (subscribers.member_cache); the view gets the visit (a forged, rotated or unknown link gets the
-    link-invalid page instead). A POST does not need the page read first (the save checks the link in its
-    own statement): its round trip takes the save's lease on the cached page instead. Headers keep a
-    personal page out of indexes, caches and Referer headers."""
+    """The member's pages: rate limited by IP (one Redis round trip), then the link read (a forged one costs
+    no query); the view gets the link's payload and reads the member from the database (pages are never
+    cached). A forged, rotated or unknown link gets the link-invalid page. Headers keep a personal page out
+    of indexes, caches and Referer headers."""
 
     @functools.wraps(view)
     def wrapper(request, token):
         rate = parse_rate(settings.PREFERENCES_RATE_LIMIT)
-        load = request.method != "POST"
-        seen = member_cache.visit(token, client=client_ip(request), group="personal-page", rate=rate, load=load)
-        if seen.over_limit:
+        if over_rate(client_ip(request), group="personal-page", rate=rate):
             response = _page(request, "subscribers/rate_limited.html", status=429)
             response["Retry-After"] = str(rate.period)
-        elif seen.link is None or (load and seen.page is None):
+        elif (link := tokens.read_token(token)) is None:
             response = _link_invalid(request)
         else:
             try:
-                response = view(request, token, seen)
+                response = view(request, token, link)
             except NotAMember:  # left the roster, or the link was rotated: the save wrote nothing
                 response = _link_invalid(request)
         return _protect(response)
@@ -97,9 +94,9 @@ def personal_page(view):
     return wrapper
 
 
-def _email_of(seen) -> str:
-    """The member's address, for PREFERENCES_CONFIRM_EMAIL (the cached page holds none)."""
-    return Subscriber.objects.filter(pk=seen.link.subscriber_id).values_list("email", flat=True).first() or ""
+def _email_of(link) -> str:
+    """The member's address, for PREFERENCES_CONFIRM_EMAIL."""
+    return Subscriber.objects.filter(pk=link.subscriber_id).values_list("email", flat=True).first() or ""
 
 
 def _protect(response):
@@ -127,59 +124,72 @@ def _user_agent(request):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @personal_page
-def preference_form(request, token, seen):
+def preference_form(request, token, link):
     confirm = settings.PREFERENCES_CONFIRM_EMAIL
     if request.method != "POST":
-        return _form_page(request, seen.page, confirm=confirm)
+        loaded = selectors.member_form_of(link)
+        if loaded is None:
+            return _link_invalid(request)
+        return _form_page(request, *loaded, confirm=confirm)
 
-    specs = seen.specs
+    specs = selectors.form_specs()
     unknown = forms.unknown_keys(request.POST, specs)
     action = request.POST.get("action", SAVE)
-    wanted = forms.posted_choices(request.POST, specs)
+    posted = forms.posted_choices(request.POST, specs)
     if unknown or action not in (SAVE, UNTICK_ALL) or any(len(request.POST.getlist(k)) > 1 for k in request.POST):
         return _bad_request(
             request, token, "The form you sent has choices that are not on this page (it may be out of date)."
         )
-    if wanted is None:
+    if posted is None:
         return _bad_request(request, token, "Some of the choices you sent were not understood.")
-    if action == UNTICK_ALL:
-        wanted = dict.fromkeys(wanted, False)
+    shown_value = request.POST.get(forms.SHOWN_FIELD, "")
+    shown = forms.shown_read(shown_value, subscriber_id=link.subscriber_id, token_version=link.token_version)
+    if shown is None:
+        return _bad_request(
+            request, token, "This page was open for too long, or could not be checked. Please open it again."
+        )
+    if action == UNTICK_ALL:  # explicit: every interest off, whatever the page showed
+        posted = changed = dict.fromkeys(posted, False)
+    else:
+        changed = forms.changed_choices(posted, shown)
     if confirm:
-        confirm_form = forms.ConfirmEmailForm(request.POST, expected_email=_email_of(seen))
+        confirm_form = forms.ConfirmEmailForm(request.POST, expected_email=_email_of(link))
         if not confirm_form.is_valid():
-            page = seen.page or member_cache.page_from_database(token)
-            if page is None:
+            loaded = selectors.member_form_of(link)
+            if loaded is None:
                 raise NotAMember("gone while the form was open")
-            return _render_form(request, page, wanted, confirm_form=confirm_form, status=400)
+            return _render_form(request, *loaded, posted, shown_value, confirm_form=confirm_form, status=400)
 
-    member = seen.link.subscriber_id
     changes = preferences_save(
-        subscriber=Subscriber(id=member),
-        wanted=wanted,
+        subscriber=Subscriber(id=link.subscriber_id),
+        wanted=changed,
         source=PreferenceChange.Source.FORM,
         user_agent=_user_agent(request),
         ip_address=client_ip(request),
         specs=specs,
-        token_version=seen.link.token_version,
-        cache_leased_at=seen.leased_at,
+        token_version=link.token_version,
     )
-    saved = signing.dumps([member, [[c.interest_id, int(c.new_value)] for c in changes]], salt=SAVED_SALT)
+    saved = signing.dumps([link.subscriber_id, [[c.interest_id, int(c.new_value)] for c in changes]], salt=SAVED_SALT)
     # preference_saved is this page's "saved/" (subscribers/urls.py): the path as it came, rather than
     # reverse() (27 us, 1 % of a save); and HttpResponseRedirect, as redirect() would first try to reverse it.
     return HttpResponseRedirect(f"{request.path}saved/?c={saved}")
 
 
-def _render_form(request, page, values, confirm_form=None, status=200):
-    """The form through the template engine: the page after a failed confirmation (see _form_page)."""
+def _render_form(request, subscriber, state, values, shown, confirm_form=None, status=200):
+    """The form through the template engine: the page after a failed confirmation (see _form_page), with
+    what the member ticked and the page's original `shown` value (what they changed is still measured
+    against the page they first saw)."""
+    specs = state.specs
     return _page(
         request,
         "subscribers/preferences.html",
         {
-            "fieldsets": forms.interest_fieldsets(page.state.specs, values) if page.state.specs else "",
-            "has_interests": bool(page.state.specs),
-            "masked_email": page.masked_email,
-            "first_name": page.first_name,
+            "fieldsets": forms.interest_fieldsets(specs, values) if specs else "",
+            "has_interests": bool(specs),
+            "masked_email": selectors.mask_email(subscriber.email),
+            "first_name": subscriber.first_name,
             "confirm_form": confirm_form,
+            "shown": shown,
         },
         status=status,
     )
@@ -206,6 +216,7 @@ def _form_page_pieces(specs, *, greeting: bool, confirm: bool, association_name:
             "first_name": f"{_SLOT}first_name-" if greeting else "",
             "confirm_form": forms.ConfirmEmailForm() if confirm else None,
             "csrf_token": f"{_SLOT}csrf_token-",
+            "shown": f"{_SLOT}shown-",
         },
     )
     parts = _HOLES.split(html)
@@ -215,17 +226,19 @@ def _form_page_pieces(specs, *, greeting: bool, confirm: bool, association_name:
     return tuple(parts[0::3]), holes
 
 
-def _form_page(request, page, *, confirm):
+def _form_page(request, subscriber, state, *, confirm):
     """The member's form with their ticks: the cached pieces of preferences.html, joined."""
     chunks, holes = _form_page_pieces(
-        page.state.specs, greeting=bool(page.first_name), confirm=confirm, association_name=settings.ASSOCIATION_NAME
+        state.specs, greeting=bool(subscriber.first_name), confirm=confirm, association_name=settings.ASSOCIATION_NAME
     )
+    shown = forms.shown_sign(subscriber_id=subscriber.pk, token_version=subscriber.token_version, state=state)
     slots = {
-        "masked_email": escape(page.masked_email),
-        "first_name": escape(page.first_name),
+        "masked_email": escape(selectors.mask_email(subscriber.email)),
+        "first_name": escape(subscriber.first_name),
         "csrf_token": get_token(request),
+        "shown": escape(shown),
     }
-    values = page.state.values
+    values = state.values
     out = [chunks[0]]
     for hole, chunk in zip(holes, chunks[1:], strict=True):
         if hole.__class__ is int:
@@ -239,13 +252,16 @@ def _form_page(request, page, *, confirm):
 
 @require_GET
 @personal_page
-def preference_saved(request, token, seen):
+def preference_saved(request, token, link):
     """The confirmation after a save (POST/redirect/GET): what changed, and the choices as they are now."""
-    state = seen.page.state
+    loaded = selectors.member_form_of(link)
+    if loaded is None:
+        return _link_invalid(request)
+    state = loaded[1]
     changed = None
     try:
         owner, pairs = signing.loads(request.GET.get("c", ""), salt=SAVED_SALT, max_age=86400)
-        if owner == seen.page.subscriber_id:
+        if owner == link.subscriber_id:
             changed = {int(pk): bool(value) for pk, value in pairs}
     except (signing.BadSignature, TypeError, ValueError):
         changed = None
@@ -270,9 +286,11 @@ def preference_saved(request, token, seen):
 @csrf_exempt  # for the RFC 8058 POST only: the confirmation button's POST is checked below
 @require_http_methods(["GET", "HEAD", "POST"])
 @personal_page
-def one_click(request, token, seen):
+def one_click(request, token, link):
     confirm = settings.PREFERENCES_CONFIRM_EMAIL
     if request.method != "POST":
+        if selectors.member_form_of(link) is None:
+            return _link_invalid(request)
         confirm_form = forms.ConfirmEmailForm() if confirm else None
         return _page(request, "subscribers/one_click.html", {"token": token, "confirm_form": confirm_form})
     if request.POST.get("List-Unsubscribe") != "One-Click":
@@ -284,15 +302,13 @@ def one_click(request, token, seen):
         if request.POST.get("confirm") != "1":
             return _bad_request(request, token, "This request was not understood.")
         if confirm:
-            confirm_form = forms.ConfirmEmailForm(request.POST, expected_email=_email_of(seen))
+            confirm_form = forms.ConfirmEmailForm(request.POST, expected_email=_email_of(link))
             if not confirm_form.is_valid():
                 context = {"token": token, "confirm_form": confirm_form}
                 return _page(request, "subscribers/one_click.html", context, status=400)
     preferences_unsubscribe_all(
-        subscriber=Subscriber(id=seen.link.subscriber_id),
-        token_version=seen.link.token_version,
-        specs=seen.specs,
-        cache_leased_at=seen.leased_at,
+        subscriber=Subscriber(id=link.subscriber_id),
+        token_version=link.token_version,
         source=PreferenceChange.Source.ONE_CLICK,
         user_agent=_user_agent(request),
         ip_address=client_ip(request),

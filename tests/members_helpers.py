@@ -6,9 +6,10 @@ import re
 from django.conf import settings
 
 from interests.models import RemoteInterest
+from subscribers.forms import shown_sign
 from subscribers.models import Preference, Subscriber
-from subscribers.selectors import member_form
-from subscribers.tokens import make_token
+from subscribers.selectors import form_state, member_form
+from subscribers.tokens import make_token, read_token
 
 SANDBOX_INTERESTS = [
     ("ud_EmailPrefs", "NEWSLETTER", "Monthly newsletter", "News from the association, once a month", "News"),
@@ -80,9 +81,26 @@ def checked_ids(html):
     return {int(pk) for pk in re.findall(r'name="interest_(\d+)"[^>]*\schecked', html)}
 
 
-def post(client, url, interests_on=(), **extra):
-    """The member form's POST (the test client skips CSRF) with these interests ticked."""
+def shown_now(url):
+    """The signed "shown" field a GET of the form at `url` would carry now (what the page shows)."""
+    link = read_token(token_of(url))  # a rotated link: the page it showed before it was rotated
+    state = form_state(subscriber_id=link.subscriber_id)
+    return shown_sign(subscriber_id=link.subscriber_id, token_version=link.token_version, state=state)
+
+
+def shown_in(html):
+    """The signed "shown" field of a rendered member form."""
+    return re.search(r'name="shown" value="([^"]*)"', html).group(1)
+
+
+def post(client, url, interests_on=(), shown=None, **extra):
+    """The member form's POST (the test client skips CSRF) with these interests ticked, sent from a page
+    showing `shown` (default: the page as a GET would show it now, see shown_now; False: no such field)."""
     data = {f"interest_{i.pk}": "on" for i in interests_on}
+    if shown is None:
+        shown = shown_now(url)
+    if shown is not False:
+        data["shown"] = shown
     data.update(extra)
     return client.post(url, data, HTTP_USER_AGENT="TestBrowser/1.0", REMOTE_ADDR="198.51.100.23")
 

@@ -6,7 +6,6 @@ import io
 import tracemalloc
 
 import pytest
-from django.test import override_settings
 
 from mailing import selectors
 from mailing.exports import export_response
@@ -70,8 +69,6 @@ def peak_while_streaming(group):
     return peak, lines
 
 
-# Tasks run eagerly here: the pages cached ahead of the mailing would be the cache's memory, not the stream's.
-@override_settings(MEMBER_CACHE_SECONDS=0)
 def test_it_streams_in_memory_that_does_not_grow_with_the_group():
     [news] = make_interests(1)
     group = selectors.target_group_build(any_of=[news.pk])

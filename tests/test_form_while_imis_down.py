@@ -6,7 +6,7 @@ from django.db import connections
 
 from subscribers.models import PreferenceChange
 from subscribers.tokens import make_token
-from tests.members_helpers import make_interests, make_subscriber, values_of
+from tests.members_helpers import make_interests, make_subscriber, shown_in, values_of
 
 pytestmark = pytest.mark.django_db
 
@@ -30,9 +30,11 @@ def test_it_shows_and_saves_the_form_and_keeps_the_change_pending(
     member = make_subscriber()
     url = f"/p/{make_token(member)}/"
 
-    assert client.get(url).status_code == 200
+    page = client.get(url)
+    assert page.status_code == 200
     with django_capture_on_commit_callbacks(execute=True):  # eager Celery: the push is tried at once
-        response = client.post(url, {f"interest_{newsletter.pk}": "on", "action": "save"})
+        data = {f"interest_{newsletter.pk}": "on", "action": "save", "shown": shown_in(page.content.decode())}
+        response = client.post(url, data)
 
     assert response.status_code == 302
     assert client.get(response["Location"]).status_code == 200

@@ -178,3 +178,25 @@ def test_it_is_usable_320_px_wide(live_server, browser, member):
     expect(page.get_by_role("heading", name="Your choices are saved")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     context.close()
+
+
+def test_it_keeps_a_change_made_in_another_tab_when_an_older_tab_saves(live_server, browser, member):
+    cache.clear()
+    context = browser.new_context()
+    old_tab, new_tab = context.new_page(), context.new_page()
+    url = link(live_server, member)
+    old_tab.goto(url)  # events ticked, newsletter not
+    new_tab.goto(url)
+    new_tab.get_by_label("Events and conferences").uncheck()
+    new_tab.get_by_role("button", name="Save my choices").click()
+    expect(new_tab.get_by_role("heading", name="Your choices are saved")).to_be_visible()
+
+    old_tab.get_by_label("Monthly newsletter").check()  # the only box changed in this tab
+    old_tab.get_by_role("button", name="Save my choices").click()
+    expect(old_tab.get_by_role("heading", name="Your choices are saved")).to_be_visible()
+    expect(old_tab.locator("main")).not_to_contain_text("You will no longer receive")
+    context.close()
+
+    newsletter, events = (RemoteInterest.objects.get(field_name=f) for f in ("NEWSLETTER", "EVENTS"))
+    assert values_of(member)[newsletter.pk] is True
+    assert values_of(member)[events.pk] is False  # the other tab's change stands

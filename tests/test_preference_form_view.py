@@ -1,14 +1,29 @@
 """The member's form at /p/<token>/ and the confirmation after saving, through the Django test client."""
 
+import time
+
 import pytest
+from django.core import signing
 from django.core.cache import cache
 from django.test import Client, override_settings
 
+from interests.services.visibility import interests_set_visible
+from subscribers import forms
 from subscribers.models import Preference, PreferenceChange
 from subscribers.outbox import push_soon
-from subscribers.services.preferences import subscribers_rotate_tokens
+from subscribers.selectors import form_state
+from subscribers.services.preferences import preferences_save, subscribers_rotate_tokens
 from subscribers.tokens import make_token
-from tests.members_helpers import checked_ids, form_url, make_interests, make_subscriber, post, values_of
+from tests.members_helpers import (
+    checked_ids,
+    form_url,
+    make_interests,
+    make_subscriber,
+    post,
+    shown_in,
+    shown_now,
+    values_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -262,5 +277,118 @@ def test_it_limits_requests_per_ip_with_a_friendly_429(client, member):
         assert client.get(url, REMOTE_ADDR="192.0.2.1").status_code == 200
     limited = client.get(url, REMOTE_ADDR="192.0.2.1")
     assert limited.status_code == 429 and "Too many requests" in limited.content.decode()
+    assert limited["Retry-After"] == "60"
     assert "no-store" in limited["Cache-Control"]
     assert client.get(url, REMOTE_ADDR="192.0.2.2").status_code == 200  # another visitor
+
+
+# --- a save applies only what the member changed on the page they saw -----------------------------------
+
+
+def set_elsewhere(member, wanted):
+    """A change made while the member's page was open: another tab, staff, the API."""
+    preferences_save(subscriber=member, wanted=wanted, source=PreferenceChange.Source.API)
+
+
+def test_it_never_writes_back_a_box_the_member_did_not_touch_on_a_stale_page(client, member):
+    newsletter, events, advocacy = make_interests(3)
+    Preference.objects.create(subscriber=member, interest=newsletter, value=True, imis_value=True)
+    url = form_url(member)
+    page = client.get(url).content.decode()  # shows newsletter on, events off
+    assert checked_ids(page) == {newsletter.pk}
+    set_elsewhere(member, {newsletter.pk: False, events.pk: True})
+
+    response = post(client, url, [newsletter], shown=shown_in(page))  # sent as shown: nothing touched
+
+    assert response.status_code == 302
+    assert values_of(member) == {newsletter.pk: False, events.pk: True}
+    assert not PreferenceChange.objects.filter(source="form").exists()
+    assert "Nothing changed" in client.get(response["Location"]).content.decode()
+
+
+def test_it_writes_only_the_box_the_member_changed_on_a_stale_page(client, member):
+    newsletter, events, advocacy = make_interests(3)
+    Preference.objects.create(subscriber=member, interest=newsletter, value=True, imis_value=True)
+    url = form_url(member)
+    page = client.get(url).content.decode()
+    set_elsewhere(member, {newsletter.pk: False, events.pk: True})
+
+    response = post(client, url, [newsletter, advocacy], shown=shown_in(page))  # ticked advocacy only
+
+    assert response.status_code == 302
+    assert values_of(member) == {newsletter.pk: False, events.pk: True, advocacy.pk: True}
+    assert list(PreferenceChange.objects.filter(source="form").values_list("interest_id", "new_value")) == [
+        (advocacy.pk, True)
+    ]
+
+
+def test_it_never_writes_an_interest_the_page_did_not_show(client, member):
+    """An interest shown again (or added) after the page was opened is not on it: the member's save leaves it
+    as it is, rather than reading its absent box as "off"."""
+    newsletter, events = make_interests(2)
+    Preference.objects.create(subscriber=member, interest=events, value=True, imis_value=True)
+    interests_set_visible(interests=type(events).objects.filter(pk=events.pk), visible=False)
+    url = form_url(member)
+    page = client.get(url).content.decode()
+    assert f"interest_{events.pk}" not in page
+    interests_set_visible(interests=type(events).objects.filter(pk=events.pk), visible=True)
+
+    assert post(client, url, [newsletter], shown=shown_in(page)).status_code == 302
+
+    assert values_of(member) == {newsletter.pk: True, events.pk: True}
+
+
+def test_it_unticks_everything_from_a_stale_page_with_the_untick_all_button(client, member):
+    newsletter, events = make_interests(2)
+    url = form_url(member)
+    page = client.get(url).content.decode()  # nothing on
+    set_elsewhere(member, {events.pk: True})
+    assert post(client, url, [], shown=shown_in(page), action="untick_all").status_code == 302
+    assert values_of(member) == {events.pk: False}  # the member's intent: everything off
+
+
+def signed_long_ago(value):
+    class LongAgo(signing.TimestampSigner):
+        def timestamp(self):
+            return signing.b62_encode(int(time.time()) - forms.SHOWN_MAX_AGE - 60)
+
+    return LongAgo(salt=forms.SHOWN_SALT).sign_object(value)
+
+
+@pytest.mark.parametrize("how", ["missing", "garbage", "another member", "old link version", "other salt", "too old"])
+def test_it_refuses_a_missing_or_forged_shown_field_and_saves_nothing(client, member, how):
+    (newsletter,) = make_interests(1)
+    other = make_subscriber()
+    state = form_state(subscriber_id=member.pk)
+    shown = {
+        "missing": False,
+        "garbage": "not-signed",
+        "another member": shown_now(form_url(other)),
+        "old link version": forms.shown_sign(
+            subscriber_id=member.pk, token_version=member.token_version - 1, state=state
+        ),
+        "other salt": signing.dumps([member.pk, member.token_version, [newsletter.pk], []], salt="another"),
+        "too old": signed_long_ago([member.pk, member.token_version, [newsletter.pk], []]),
+    }[how]
+
+    response = post(client, form_url(member), [newsletter], shown=shown)
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Nothing was saved" in html and "Please open it again" in html
+    assert not Preference.objects.exists() and not PreferenceChange.objects.exists()
+
+
+@override_settings(PREFERENCES_CONFIRM_EMAIL=True)
+def test_it_keeps_the_page_it_first_showed_through_a_failed_confirmation(client, member):
+    newsletter, events = make_interests(2)
+    url = form_url(member)
+    first = shown_in(client.get(url).content.decode())
+    refused = post(client, url, [newsletter], shown=first, confirm_email="someone.else@example.org")
+    assert refused.status_code == 400 and shown_in(refused.content.decode()) == first
+    set_elsewhere(member, {events.pk: True})
+
+    again = post(client, url, [newsletter], shown=first, confirm_email="jane.doe@example.org")
+
+    assert again.status_code == 302
+    assert values_of(member) == {newsletter.pk: True, events.pk: True}

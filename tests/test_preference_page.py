@@ -12,7 +12,7 @@ from subscribers import forms
 from subscribers.models import Preference
 from subscribers.selectors import form_state, mask_email
 from subscribers.tokens import make_token
-from tests.members_helpers import make_interests, make_subscriber
+from tests.members_helpers import make_interests, make_subscriber, shown_in
 
 pytestmark = pytest.mark.django_db
 CSRF_VALUE = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+"')
@@ -23,7 +23,7 @@ def _fresh_rate_limits():
     cache.clear()
 
 
-def template_page(subscriber, confirm):
+def template_page(subscriber, confirm, shown):
     state = form_state(subscriber_id=subscriber.pk)
     return render_to_string(
         "subscribers/preferences.html",
@@ -35,6 +35,7 @@ def template_page(subscriber, confirm):
             "first_name": subscriber.first_name,
             "confirm_form": forms.ConfirmEmailForm() if confirm else None,
             "csrf_token": "TOKEN",
+            "shown": shown,
         },
     )
 
@@ -48,8 +49,13 @@ def test_it_serves_the_page_the_template_renders(client, confirm, first_name):
         Preference.objects.create(subscriber=member, interest=interest, value=True)
     with override_settings(PREFERENCES_CONFIRM_EMAIL=confirm):
         served = client.get(f"/p/{make_token(member)}/").content.decode()
-        expected = template_page(member, confirm)
+        shown = shown_in(served)
+        expected = template_page(member, confirm, shown)
     assert CSRF_VALUE.sub(r'\1TOKEN"', served) == expected
+    # The page carries what it shows, signed for this member's link.
+    assert forms.shown_read(shown, subscriber_id=member.pk, token_version=member.token_version) == forms.Shown(
+        frozenset(i.pk for i in interests), frozenset(i.pk for i in interests[::3])
+    )
 
 
 def test_it_gives_each_member_their_own_ticks_name_and_csrf_token(client):

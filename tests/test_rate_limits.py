@@ -1,14 +1,18 @@
 """Rate limits: a fixed-window count in the cache (Redis in production, one round trip), and requests let through
 when Redis is down."""
 
+import time
 import uuid
 
 import pytest
 import redis
 from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.test import RequestFactory, override_settings
 
+from preference_center.cache import ReusingRedisCache, count_hit
 from subscribers.ratelimits import over_limit
+from tests.members_helpers import checked_ids, form_url, make_interests, post, values_of
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
 REDIS_CACHE = {"default": {"BACKEND": "preference_center.cache.ReusingRedisCache", "LOCATION": REDIS_URL}}
@@ -77,3 +81,67 @@ def test_a_rate_that_does_not_parse_stops_the_start(settings):
     assert len(errors) == 1 and "PREFERENCES_RATE_LIMIT" in errors[0].msg
     settings.PREFERENCES_RATE_LIMIT = "5/15m"
     assert not [m for m in checks.run_checks() if m.id == "subscribers.E001"]
+
+
+# --- count_hit: the counter, on Redis and on any other cache --------------------------------------------
+
+
+@pytest.fixture(params=["redis", "local-memory"])
+def raw_cache(request):
+    """A cache instance of each kind, with keys of this test's own."""
+    if request.param == "redis":
+        prefix = f"test-count-hit-{uuid.uuid4().hex}"
+        the_cache = ReusingRedisCache(REDIS_URL, {"KEY_PREFIX": prefix})
+        yield the_cache
+        the_cache.delete_many(["counter", "forever"])
+    else:
+        yield LocMemCache(f"test-count-hit-{uuid.uuid4().hex}", {})
+
+
+def seconds_to_live(the_cache, key):
+    """The key's remaining time to live in seconds, -1 if it never expires."""
+    full_key = the_cache.make_key(key)
+    if isinstance(the_cache, ReusingRedisCache):
+        with redis.Redis.from_url(REDIS_URL) as raw:
+            return raw.ttl(full_key)
+    expires = the_cache._expire_info[full_key]
+    return -1 if expires is None else expires - time.time()
+
+
+def test_it_counts_from_one_and_sets_the_timeout_when_the_counter_is_created(raw_cache):
+    assert [count_hit(raw_cache, "counter", 60) for _ in range(3)] == [1, 2, 3]
+    assert raw_cache.get("counter") == 3
+    assert 0 < seconds_to_live(raw_cache, "counter") <= 60
+    assert count_hit(raw_cache, "forever", None) == 1
+    assert seconds_to_live(raw_cache, "forever") == -1
+
+
+def test_it_counts_in_one_round_trip_to_redis(monkeypatch):
+    the_cache = ReusingRedisCache(REDIS_URL, {"KEY_PREFIX": f"test-count-hit-{uuid.uuid4().hex}"})
+    count_hit(the_cache, "counter", 60)  # the first call loads the script
+    sent = []
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        sent.append(command)
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+    assert count_hit(the_cache, "counter", 60) == 2
+    assert len(sent) == 1
+    the_cache.delete("counter")
+
+
+# --- the member's pages with Redis down ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@override_settings(CACHES={"default": {**REDIS_CACHE["default"], "LOCATION": "redis://127.0.0.1:1/0"}})
+def test_a_member_can_read_and_save_their_page_when_redis_is_down(client, member, caplog):
+    newsletter, events = make_interests(2)
+    url = form_url(member)
+    assert client.get(url).status_code == 200
+    assert post(client, url, [events]).status_code == 302
+    assert values_of(member) == {events.pk: True}
+    assert checked_ids(client.get(url).content.decode()) == {events.pk}
+    assert "rate limit not counted" in caplog.text

@@ -13,7 +13,6 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from ..member_cache import member_changed, members_changed
 from ..models import Preference, PreferenceChange, Subscriber
 from ..outbox import enqueue_push
 from ..selectors import InterestSpec, form_specs
@@ -63,7 +62,6 @@ def preferences_save(
     specs: Sequence[InterestSpec] | None = None,
     token_version: int | None = None,
     note: str = "",
-    cache_leased_at: float | None = None,
 ) -> list[PreferenceChange]:
     """Set the member's choices for the interests in `wanted` ({interest id: value}).
 
@@ -74,9 +72,10 @@ def preferences_save(
 
     `specs`: the interests on the form (default: read them); an interest not on it raises NotOnForm, and
     nothing is written. The member must be active, and have `token_version` if one is given (the version
-    of the link the request came with): NotAMember otherwise, nothing written. `cache_leased_at`: when the
-    request took the save's lease on the member's cached page (subscribers.member_cache.visit): the page
-    was dropped then, and need not be again after the commit.
+    of the link the request came with): NotAMember otherwise, nothing written.
+
+    A form passes only the boxes the member changed from what their page showed them (see
+    subscribers.forms.changed_choices): an interest missing from `wanted` is never written.
     """
     if source not in PreferenceChange.Source.values:
         raise ValueError(f"unknown source {source!r}")
@@ -95,9 +94,10 @@ def preferences_save(
         "state": PreferenceChange.State.PENDING,
     }
     rows = {pk: (bool(value), by_id[pk].label_shown) for pk, value in sorted(wanted.items())}
-    changes = _write(history, rows, token_version) if rows else []
+    # With a link's version, the link is checked even when nothing is to change: a member whose link was
+    # rotated is told so, not that their (unchanged) choices were saved.
+    changes = _write(history, rows, token_version) if rows or token_version is not None else []
     if changes:
-        member_changed(subscriber.pk, leased_at=cache_leased_at)
         enqueue_push()
         transaction.on_commit(lambda: preferences_changed.send(sender=PreferenceChange, changes=changes))
     return changes
@@ -259,7 +259,6 @@ def preferences_unsubscribe_all(
     ip_address: str | None = None,
     specs: Sequence[InterestSpec] | None = None,
     token_version: int | None = None,
-    cache_leased_at: float | None = None,
 ) -> list[PreferenceChange]:
     """Turn every interest on the form off (RFC 8058 one-click, "untick all")."""
     specs = form_specs() if specs is None else specs
@@ -271,16 +270,12 @@ def preferences_unsubscribe_all(
         ip_address=ip_address,
         specs=specs,
         token_version=token_version,
-        cache_leased_at=cache_leased_at,
     )
 
 
 def subscribers_rotate_tokens(*, subscriber_ids) -> int:
     """Invalidate every link these members were sent (bump their token version); the next links carry the
     new version. Returns how many members were rotated."""
-    rotated = Subscriber.objects.filter(pk__in=list(subscriber_ids)).update(
+    return Subscriber.objects.filter(pk__in=list(subscriber_ids)).update(
         token_version=F("token_version") + 1, updated_at=timezone.now()
     )
-    if rotated:
-        members_changed()
-    return rotated

@@ -38,7 +38,6 @@ from psycopg.errors import UniqueViolation
 from interests.models import RemoteInterest
 from preference_center import imis
 
-from ..member_cache import members_changed
 from ..models import Preference, PreferenceChange, Subscriber, SyncRun, mailable_q
 
 logger = logging.getLogger(__name__)
@@ -146,8 +145,6 @@ def _pull_members(using, now, counts, progress):
             Subscriber.objects.filter(imis_id__any=list(existing)).filter(
                 Q(last_seen_in_imis_at__lt=now) | Q(last_seen_in_imis_at__isnull=True)
             ).update(last_seen_in_imis_at=now)
-            if changed:
-                members_changed()  # names and addresses on their cached pages
         counts["members_seen"] += len(chunk)
         counts["members_created"] += created
         counts["members_updated"] += len(changed)
@@ -164,8 +161,6 @@ def _pull_members(using, now, counts, progress):
     )
     deactivated = gone.update(active=False, updated_at=now)
     counts["members_deactivated"] += deactivated
-    if deactivated:
-        members_changed()
 
 
 def _pull_values(using, table, interests, now, counts, progress):
@@ -240,8 +235,6 @@ def _pull_values(using, table, interests, now, counts, progress):
                 counts["preferences_changed_in_imis"] += len(turned_on)
             if differing:
                 _apply_imis_values(dict(differing), by_field, now, counts, read_at=read_at)
-            if creates or differing:
-                members_changed()  # values on their cached pages
         if progress:
             progress(table, len(chunk))
     # Every member's values of these fields have been read once: from now on, "on" without a row is news.
