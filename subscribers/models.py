@@ -185,7 +185,7 @@ class MissingUdRow(models.Model):
 
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="missing_ud_rows", db_index=False)
     table_name = models.CharField("UD table", max_length=30)  # spelled as the interests spell it (the catalogue)
-    seen_at = models.DateTimeField(help_text="When the pull that found the row missing started.")
+    seen_at = models.DateTimeField(help_text="When a pull first found the row missing.")
 
     class Meta:
         ordering = ["table_name", "subscriber_id"]

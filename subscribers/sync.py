@@ -12,6 +12,7 @@ from interests.models import RemoteInterest
 from preference_center import imis
 
 from .models import PreferenceChange, SyncRun
+from .selectors import missing_ud_row_counts
 
 State = PreferenceChange.State
 
@@ -25,6 +26,7 @@ class SyncOverview:
     last_runs: list[tuple[str, SyncRun | None]]
     health: imis.Health | None = None
     failing_reasons: list[tuple[str, int]] = field(default_factory=list)
+    missing_ud_rows: list[tuple[str, int]] = field(default_factory=list)  # (UD table, members without a row)
 
 
 def sync_overview_get(*, now=None, check_imis=True) -> SyncOverview:
@@ -59,4 +61,5 @@ def sync_overview_get(*, now=None, check_imis=True) -> SyncOverview:
         last_runs=last_runs,
         health=health,
         failing_reasons=reasons,
+        missing_ud_rows=missing_ud_row_counts(),
     )

@@ -1,2 +1,2 @@
 # The admin of members (members.py) and of the sync (changes.py: changes list, runs, dashboard).
-from . import changes, members  # noqa: F401
+from . import changes, members, missing_ud_rows  # noqa: F401

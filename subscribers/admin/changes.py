@@ -3,8 +3,9 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.text import Truncator
 
 from preference_center.admin_base import ReadOnlyAdmin
@@ -69,7 +70,13 @@ class PreferenceChangeAdmin(ReadOnlyAdmin):
 
     @admin.display(description="last error")
     def error(self, obj):
-        return Truncator(obj.last_error).chars(80)
+        text = Truncator(obj.last_error).chars(80)
+        table = obj.interest.table_name
+        if obj.state == PreferenceChange.State.FAILED and obj.last_error.startswith(f"iMIS has no {table} row"):
+            # The push's "no UD row" failure: the report gives iMIS staff the statement that fixes it.
+            url = reverse("admin:subscribers_missingudrow_changelist") + "?" + urlencode({"table_name__exact": table})
+            return format_html('{} <a href="{}">Missing UD rows</a>', text, url)
+        return text
 
     def has_retry_permission(self, request):
         return request.user.has_perm("subscribers.change_preferencechange")

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
                 ("table_name", models.CharField(max_length=30, verbose_name="UD table")),
                 (
                     "seen_at",
-                    models.DateTimeField(help_text="When the pull that found the row missing started."),
+                    models.DateTimeField(help_text="When a pull first found the row missing."),
                 ),
                 (
                     "subscriber",

@@ -39,6 +39,7 @@ from interests.models import RemoteInterest
 from preference_center import imis
 
 from ..models import Preference, PreferenceChange, Subscriber, SyncRun, mailable_q
+from .ud_rows import UdRowsSeen, missing_ud_rows_forget, missing_ud_rows_record
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,9 @@ def roster_pull(*, using: str | None = None, progress: Progress | None = None) -
         errors = []
         for table, table_interests in by_table.items():
             try:
-                _pull_values(using, table, table_interests, started, counts, progress)
+                with_row = UdRowsSeen()
+                _pull_values(using, table, table_interests, started, counts, progress, with_row=with_row)
+                counts["ud_rows_missing"] += missing_ud_rows_record(table_name=table, seen=with_row, seen_at=started)
             except imis.ImisUnavailable:
                 raise
             except (imis.InvalidIdentifier, imis.ImisError, DatabaseError) as exc:
@@ -88,6 +91,7 @@ def roster_pull(*, using: str | None = None, progress: Progress | None = None) -
                 errors.append(
                     f"{table}: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
                 )
+        missing_ud_rows_forget(keep_tables=by_table)
         counts["mailable"] = Subscriber.objects.filter(mailable_q()).count()
         run.ok = not errors
         run.error = "\n".join(errors)
@@ -163,7 +167,7 @@ def _pull_members(using, now, counts, progress):
     counts["members_deactivated"] += deactivated
 
 
-def _pull_values(using, table, interests, now, counts, progress):
+def _pull_values(using, table, interests, now, counts, progress, with_row=None):
     by_field = {interest.field_name: interest for interest in interests}
     interest_ids = [interest.pk for interest in interests]
     # Per field, in the order the gateway returns each row's values: the interest, and whether its values
@@ -183,6 +187,8 @@ def _pull_values(using, table, interests, now, counts, progress):
             .annotate(is_new=is_new)
             .values_list("imis_id", "id", "is_new")
         }
+        if with_row is not None:  # who has a row here: the others are reported (MissingUdRow)
+            with_row.mark(subscriber_id for subscriber_id, _new in members.values())
         # Members this pull created have no rows yet: nothing to read for them (on a first import, nobody).
         # One that a member's save made meanwhile is theirs: the insert below skips it.
         known_ids = [subscriber_id for subscriber_id, new in members.values() if not new]
