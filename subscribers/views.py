@@ -266,6 +266,9 @@ def preference_saved(request, token, link):
     except (signing.BadSignature, TypeError, ValueError):
         changed = None
     specs = state.by_id
+    # Choices of a UD table without a row for this member cannot reach iMIS: never promise they will.
+    without_row = selectors.interests_without_ud_row(subscriber_id=link.subscriber_id)
+    maybe_changed = set(specs) if changed is None else {pk for pk in changed if pk in specs}
     return _page(
         request,
         "subscribers/saved.html",
@@ -274,6 +277,8 @@ def preference_saved(request, token, link):
             "known": changed is not None,
             "subscribed": [specs[pk].label for pk, value in (changed or {}).items() if value and pk in specs],
             "unsubscribed": [specs[pk].label for pk, value in (changed or {}).items() if not value and pk in specs],
+            "held": [spec.label for spec in state.specs if spec.id in maybe_changed & without_row],
+            "reaching": changed is None or bool(maybe_changed - without_row),
             "current": [spec.label for spec in state.specs if state.values.get(spec.id)],
             "has_interests": bool(state.specs),
         },

@@ -6,10 +6,11 @@ import pytest
 from django.core import signing
 from django.core.cache import cache
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from interests.services.visibility import interests_set_visible
 from subscribers import forms
-from subscribers.models import Preference, PreferenceChange
+from subscribers.models import MissingUdRow, Preference, PreferenceChange
 from subscribers.outbox import push_soon
 from subscribers.selectors import form_state
 from subscribers.services.preferences import preferences_save, subscribers_rotate_tokens
@@ -107,7 +108,7 @@ def test_it_sets_privacy_headers(client, member):
     response = client.get(form_url(member))
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
     assert response["X-Robots-Tag"].startswith("noindex")
-    assert response["Referrer-Policy"] == "same-origin"  # the token never leaves the site
+    assert response["Referrer-Policy"] == "strict-origin"  # the token never leaves the site
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
     assert response["X-Frame-Options"] == "DENY"
     assert '<meta name="robots" content="noindex' in response.content.decode()
@@ -234,9 +235,9 @@ def test_it_saves_in_a_fixed_number_of_queries(client, member, interest_count, d
     interests = make_interests(interest_count)
     Preference.objects.create(subscriber=member, interest=interests[0], value=True)
     url = form_url(member)
-    client.get(url)
-    with django_assert_max_num_queries(6):
-        response = post(client, url, interests[1:])  # every interest changes
+    shown = shown_in(client.get(url).content.decode())
+    with django_assert_max_num_queries(3):  # the interests on the form, the save's one statement
+        response = post(client, url, interests[1:], shown=shown)  # every interest changes
     assert response.status_code == 302
     assert PreferenceChange.objects.count() == interest_count
 
@@ -392,3 +393,30 @@ def test_it_keeps_the_page_it_first_showed_through_a_failed_confirmation(client,
 
     assert again.status_code == 302
     assert values_of(member) == {newsletter.pk: True, events.pk: True}
+
+
+# --- the saved page promises only what can happen -------------------------------------------------------
+
+
+def held_part(html):
+    start = html.index('id="held"')
+    return html[start : html.index("</div>", start)]
+
+
+def test_it_never_promises_that_a_choice_reaches_imis_without_the_members_ud_row(client, member):
+    newsletter, events, advocacy, policy = make_interests(4)  # policy is in UD_Topics, the others ud_EmailPrefs
+    MissingUdRow.objects.create(subscriber=member, table_name="ud_EmailPrefs", seen_at=timezone.now())
+    url = form_url(member)
+
+    both = client.get(post(client, url, [newsletter, policy])["Location"]).content.decode()
+    held = held_part(both)
+    assert "Monthly newsletter" in held and "Policy updates" not in held
+    assert "cannot reach the association's member database until staff fix your member record" in held
+    assert "The others reach our member database within a few minutes" in both
+
+    only_held = client.get(post(client, url, [newsletter, policy, events])["Location"]).content.decode()
+    assert "Events and conferences" in held_part(only_held)
+    assert "within a few minutes" not in only_held
+
+    fine = client.get(post(client, url, [events, newsletter])["Location"]).content.decode()  # policy off
+    assert 'id="held"' not in fine and "They reach our member database within a few minutes" in fine
