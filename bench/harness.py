@@ -1,22 +1,27 @@
 """Shared pieces of the benchmarks: throwaway PostgreSQL databases, manage.py in a subprocess with its own
-environment, gunicorn as in production, wrk and its numbers. Nothing here is timed by the test suite."""
+environment, gunicorn, a private redis-server and Celery as in production, wrk and its numbers, CPU time
+read from /proc. Nothing here is timed by the test suite."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import resource
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import types
 import urllib.request
 from pathlib import Path
 
 import psycopg
+import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
@@ -48,7 +53,7 @@ def environment(**overrides):
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "preference_center.settings",
-            "SECRET_KEY": "bench-" + "k" * 50,
+            "SECRET_KEY": secrets.token_urlsafe(50),  # DEBUG off: the app refuses a weak key
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LOG_LEVEL": "WARNING",
         }
@@ -90,8 +95,142 @@ def gunicorn(env, port):
                 time.sleep(0.2)
         yield proc
     finally:
+        stop_group(proc, grace=30)
+
+
+def stop_group(proc, grace=20):
+    """SIGTERM to a process group started with start_new_session=True, SIGKILL if it outlives `grace`."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def redis_server():
+    """A private redis-server on a free port (no persistence), killed afterwards: a bench never reads or
+    flushes what others keep in the shared server. Yields its url and pid."""
+    if shutil.which("redis-server") is None:
+        sys.exit("redis-server is missing: apt-get install redis-server")
+    port = free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        client = redis.Redis(port=port, socket_connect_timeout=1, socket_timeout=1)
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(redis.ConnectionError):
+                if client.ping():
+                    break
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.1)
+        client.close()
+        yield types.SimpleNamespace(url=f"redis://127.0.0.1:{port}/0", pid=proc.pid)
+    finally:
+        stop_group(proc, grace=5)
+
+
+# What each Celery program logs once it is serving (at --loglevel INFO, as in production).
+_CELERY_READY = {"worker": b" ready.", "beat": b"beat: Starting..."}
+
+
+@contextlib.contextmanager
+def celery(env, program, log_path, timeout=60):
+    """`celery -A preference_center worker|beat --loglevel INFO` as the README runs it in production, in its
+    own process group, its output in `log_path`; waits until it serves, stops it afterwards."""
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "celery"), "-A", "preference_center", program, "--loglevel", "INFO"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + timeout
+        while _CELERY_READY[program] not in Path(log_path).read_bytes():
+            if time.monotonic() > deadline or proc.poll() is not None:
+                tail = Path(log_path).read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"celery {program} did not start:\n{tail}")
+            time.sleep(0.2)
+        yield proc
+    finally:
+        stop_group(proc)
+
+
+VISIBLE_INTERESTS = """
+import json
+from django.apps import apps
+RemoteInterest = apps.get_model("interests", "RemoteInterest")
+RemoteInterest.objects.update(visible=False)
+ids = list(RemoteInterest.objects.filter(table_name__startswith="ud_Extra_", present_in_imis=True)
+           .order_by("table_name", "field_name").values_list("pk", flat=True)[:{count}])
+assert len(ids) == {count}, ids
+RemoteInterest.objects.filter(pk__in=ids).update(visible=True)
+print(json.dumps(ids))
+"""
+
+
+def imis_replica(env, *, members, interests=20):
+    """An iMIS replica of `members` members with one extra UD table of `interests` checkbox fields
+    (imis_sandbox), discovered, with exactly those fields on the form; returns their ids. The roster is not
+    pulled yet."""
+    manage(env, "imis_sandbox", "--members", members, "--extra-tables", 1, "--fields-per-table", interests, "-v0")
+    manage(env, "imis_discover", "-v0")
+    script = VISIBLE_INTERESTS.format(count=interests)
+    return json.loads(manage(env, "shell", "-c", script, capture=True).strip().splitlines()[-1])
+
+
+def machine():
+    """One line about this machine now: cores, load average, what else is busy."""
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"{os.cpu_count()} cores (nproc {len(os.sched_getaffinity(0))}), load average {load}"
+
+
+def busy_cores_seconds():
+    """CPU seconds all cores of this machine have spent busy since boot (/proc/stat), for a delta."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(pid):
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2 :].split()  # from field 3 (state) on
+
+
+def group_cpu_seconds(pgids):
+    """CPU seconds (user + system, with reaped children's) of every process in the process groups `pgids`
+    (each bench process runs in a session of its own): a gunicorn arbiter and its workers, a Celery worker
+    and its pool. A process that exits before its parent reaps it takes its time with it."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = dict.fromkeys(pgids, 0.0)
+    for stat in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = _stat_fields(stat.name)
+        except (OSError, ValueError):
+            continue
+        pgid = int(fields[2])
+        if pgid in used:
+            used[pgid] += sum(int(x) for x in fields[11:15]) / tick  # utime, stime, cutime, cstime
+    return used
+
+
+def pids_cpu_seconds(pids):
+    """CPU seconds of each process of `pids` still running (PostgreSQL backends: pg_stat_activity)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError):
+            fields = _stat_fields(pid)
+            used[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return used
 
 
 def need_wrk():
