@@ -85,8 +85,13 @@ def redact(text: str) -> str:
     return _EMAIL.sub("[email]", _TOKEN_IN_PATH.sub(r"\1[token]", text))
 
 
+_TRACEBACKS = logging.Formatter()
+
+
 class RedactTokensFilter(logging.Filter):
-    """A logging filter that replaces personal-link tokens in the message with "[token]"."""
+    """A logging filter that replaces personal-link tokens (and addresses) with "[token]" ("[email]") in the
+    message and in the traceback: a traceback is formatted here, redacted, and kept as the record's
+    exc_text, which formatters print instead of formatting the exception again."""
 
     def filter(self, record):
         try:
@@ -96,4 +101,10 @@ class RedactTokensFilter(logging.Filter):
         redacted = redact(message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True

@@ -102,7 +102,9 @@ def _email_of(link) -> str:
 def _protect(response):
     patch_cache_control(response, private=True, no_store=True)
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "same-origin"  # no-referrer would make browsers send "Origin: null" (CSRF fails)
+    # The origin only (never the page's path, its token), even to our own static files; not no-referrer,
+    # which makes browsers send "Origin: null" with the form (the CSRF check fails).
+    response["Referrer-Policy"] = "strict-origin"
     response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     return response
 
