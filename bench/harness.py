@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import resource
@@ -231,6 +232,41 @@ def pids_cpu_seconds(pids):
             fields = _stat_fields(pid)
             used[pid] = (int(fields[11]) + int(fields[12])) / tick
     return used
+
+
+class CpuMeter:
+    """CPU seconds of a bench's processes over an interval: `groups` ({name: process group id}, e.g. gunicorn
+    or a Celery worker), the PostgreSQL backends of its `databases` (read through the `postgres`
+    connection), this process (the load generator), and the whole machine."""
+
+    def __init__(self, groups, postgres, databases):
+        self.groups, self.postgres, self.databases = groups, postgres, list(databases)
+
+    def read(self):
+        backends = self.postgres.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = ANY(%s) AND pid <> pg_backend_pid()", [self.databases]
+        ).fetchall()
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        by_group = group_cpu_seconds(list(self.groups.values()))
+        return {
+            **{name: by_group[pgid] for name, pgid in self.groups.items()},
+            "postgres": pids_cpu_seconds([pid for (pid,) in backends]),
+            "load generator (this process)": own.ru_utime + own.ru_stime,
+            "whole machine (everyone's processes)": busy_cores_seconds(),
+        }
+
+    @staticmethod
+    def spent(before, after):
+        """Backends that started during the interval count in full; those that ended are lost."""
+        old = before["postgres"]
+        postgres = sum(cpu - old.get(pid, 0.0) for pid, cpu in after["postgres"].items())
+        return {name: (postgres if name == "postgres" else after[name] - before[name]) for name in after}
+
+
+def percentile(values, q):
+    """Nearest-rank percentile (`q` from 0 to 1) of `values`; NaN without values."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else float("nan")
 
 
 def need_wrk():

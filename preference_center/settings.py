@@ -219,6 +219,9 @@ IMIS_CHUNK_SIZE = env.int("IMIS_CHUNK_SIZE", default=2000)
 # Personal links stop working after this many days (0: they never expire; rotate a member's link in the
 # admin to invalidate it).
 PREFERENCE_LINK_MAX_AGE_DAYS = env.int("PREFERENCE_LINK_MAX_AGE_DAYS", default=0)
+# iMIS Name.STATUS codes whose members get personal links (exports, API, lost-link mail); empty: every status,
+# since association mailings reach lapsed members too. Codes are upper case in iMIS.
+LINK_STATUSES = sorted({code.strip().upper() for code in env.list("LINK_STATUSES", default=[]) if code.strip()})
 # Forwarded mail: require the address the mailing was sent to before saving.
 PREFERENCES_CONFIRM_EMAIL = env.bool("PREFERENCES_CONFIRM_EMAIL", default=False)
 # What the history keeps of the member's IP address: none, anonymised (IPv4 /24, IPv6 /48) or full.

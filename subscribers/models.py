@@ -1,13 +1,18 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 
 def mailable_q(prefix: str = "") -> Q:
     """Who may be offered links and counted in target groups: active (still in the iMIS roster), with an
-    address, not excluded from mail. `prefix` reaches the subscriber through a relation ("subscriber__")."""
-    return Q(**{f"{prefix}active": True, f"{prefix}exclude_mail": False}) & ~Q(**{f"{prefix}email": ""})
+    address, not excluded from mail, and with a Name.STATUS that LINK_STATUSES lists (empty: any status).
+    `prefix` reaches the subscriber through a relation ("subscriber__")."""
+    rule = Q(**{f"{prefix}active": True, f"{prefix}exclude_mail": False}) & ~Q(**{f"{prefix}email": ""})
+    if settings.LINK_STATUSES:
+        rule &= Q(**{f"{prefix}status__in": settings.LINK_STATUSES})
+    return rule
 
 
 class Subscriber(models.Model):
@@ -37,7 +42,8 @@ class Subscriber(models.Model):
     @property
     def mailable(self):
         """May be offered personal links and counted in target groups (the same rule as mailable_q)."""
-        return self.active and bool(self.email) and not self.exclude_mail
+        statuses = settings.LINK_STATUSES
+        return self.active and bool(self.email) and not self.exclude_mail and (not statuses or self.status in statuses)
 
 
 class Preference(models.Model):

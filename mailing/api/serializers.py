@@ -51,16 +51,23 @@ class CombinationSerializer(serializers.Serializer):
 
 
 class LinksMixin(serializers.Serializer):
-    preference_url = serializers.SerializerMethodField(help_text="The member's personal link to the form.")
-    one_click_url = serializers.SerializerMethodField(help_text="RFC 8058 one-click URL for List-Unsubscribe.")
+    """Personal links, null for a member who gets none (not `mailable`: no address, excluded from mail, a
+    status LINK_STATUSES leaves out, gone from iMIS)."""
+
+    preference_url = serializers.SerializerMethodField(
+        allow_null=True, help_text="The member's personal link to the form; null for a member who gets no links."
+    )
+    one_click_url = serializers.SerializerMethodField(
+        allow_null=True, help_text="RFC 8058 one-click URL for List-Unsubscribe; null for a member who gets no links."
+    )
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_preference_url(self, subscriber):
-        return tokens.preference_url(subscriber)
+        return tokens.preference_url(subscriber) if subscriber.mailable else None
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_one_click_url(self, subscriber):
-        return tokens.one_click_url(subscriber)
+        return tokens.one_click_url(subscriber) if subscriber.mailable else None
 
 
 class GroupMemberSerializer(LinksMixin):
@@ -77,7 +84,10 @@ class PreferenceSerializer(serializers.Serializer):
 
 
 class MemberSerializer(GroupMemberSerializer):
-    mailable = serializers.BooleanField(help_text="Has an address and is not excluded from mail.")
+    mailable = serializers.BooleanField(
+        help_text="Gets personal links and mail: has an address, is not excluded from mail, and has a status "
+        "that LINK_STATUSES allows."
+    )
     preferences = serializers.SerializerMethodField()
 
     @extend_schema_field(PreferenceSerializer(many=True))

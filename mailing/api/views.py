@@ -23,7 +23,18 @@ from .pagination import MemberCursorPagination
 from .permissions import ApiKeyScope
 from .throttling import ApiKeyRateThrottle
 
-MEMBER_FIELDS = ("id", "imis_id", "email", "first_name", "last_name", "token_version", "active", "exclude_mail")
+# What the serializers read, `mailable`'s fields included (no query per member).
+MEMBER_FIELDS = (
+    "id",
+    "imis_id",
+    "email",
+    "first_name",
+    "last_name",
+    "token_version",
+    "active",
+    "exclude_mail",
+    "status",
+)
 
 
 def _errors(*codes):

@@ -14,7 +14,10 @@ class MailableFilter(admin.SimpleListFilter):
     parameter_name = "mailable"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Yes: may be sent links"), ("no", "No: inactive, no email or excluded")]
+        return [
+            ("yes", "Yes: may be sent links"),
+            ("no", "No: inactive, no email, excluded, or a status LINK_STATUSES leaves out"),
+        ]
 
     def queryset(self, request, queryset):
         mailable = mailable_q()
