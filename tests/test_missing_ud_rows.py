@@ -17,8 +17,10 @@ from preference_center.imis.missing_rows import create_missing_ud_rows_sql
 from preference_center.imis.sandbox import member_id
 from subscribers.models import MissingUdRow, PreferenceChange, Subscriber
 from subscribers.selectors import interests_without_ud_row
+from subscribers.services.push import changes_push
 from subscribers.services.roster import roster_pull
 from tests.conftest import fetch, q
+from tests.sync_helpers import member_saves
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
 
@@ -187,19 +189,19 @@ def test_the_dashboard_shows_the_count_and_links_the_report(admin_client, offere
 
 def test_a_change_that_failed_for_want_of_a_ud_row_links_to_the_report(admin_client, offered):
     roster_pull()
-    member = Subscriber.objects.get(imis_id=member_id(16))
+    member_saves(Subscriber.objects.get(imis_id=member_id(16)), offered["NEWSLETTER"], True)
     PreferenceChange.objects.create(
-        subscriber=member,
-        interest=offered["NEWSLETTER"],
+        subscriber=Subscriber.objects.get(imis_id=member_id(0)),
+        interest=offered["EVENTS"],
         new_value=True,
         source="form",
         state="failed",
-        last_error=f"iMIS has no ud_EmailPrefs row for member {member.imis_id}: add it in iMIS, then retry",
-    )
-    PreferenceChange.objects.create(
-        subscriber=member, interest=offered["EVENTS"], new_value=True, source="form", state="failed", last_error="x"
+        last_error="iMIS refused it: something else",
     )
 
+    changes_push()
+
+    failed = PreferenceChange.objects.get(subscriber__imis_id=member_id(16))
+    assert failed.state == PreferenceChange.State.FAILED
     html = admin_client.get(reverse("admin:subscribers_preferencechange_changelist")).content.decode()
-
-    assert html.count(f'href="{REPORT}?table_name__exact=ud_EmailPrefs"') == 1
+    assert html.count(f'href="{REPORT}?table_name__exact=ud_EmailPrefs"') == 1  # not for the other failure
