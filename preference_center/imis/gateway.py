@@ -1,8 +1,9 @@
 """The iMIS gateway: the only code that talks to the iMIS database.
 
 Every function takes `using`, the Django database alias (default: settings.IMIS_DB_ALIAS), and returns
-plain dataclasses from `types`. Connection failures are raised as `ImisUnavailable` so that callers can
-retry; nothing here knows about our models.
+plain dataclasses from `types`. Errors worth retrying (connection lost, timeouts, deadlock or lock
+victims: `errors.is_transient`) are raised as `ImisUnavailable`, anything else the database says as
+`ImisRefused`; nothing here knows about our models.
 """
 
 from __future__ import annotations

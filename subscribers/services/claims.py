@@ -176,7 +176,7 @@ class ClaimHeartbeat:
 
     def _beat(self):
         try:
-            while not self._stop.wait(settings.PUSH_CLAIM_TIMEOUT / 3):
+            while not self._stop.wait(max(settings.PUSH_CLAIM_TIMEOUT / 3, 0.5)):
                 try:
                     changes_claim_renew(claim=self.claim)
                 except Exception:  # our database out of reach for a moment: the next beat tries again
