@@ -1,8 +1,9 @@
 """Admin of the mailing system's side: API keys (shown once), webhook deliveries, target groups with
 sizes, combinations, CSV export and charts."""
 
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -14,18 +15,48 @@ from . import selectors
 from .exports import export_response
 from .forms import ChartForm, CombinationForm
 from .models import ApiKey, TargetGroup, WebhookDelivery
-from .services.api_keys import api_key_create, api_key_revoke
+from .services.api_keys import api_key_create, api_key_revoke, api_key_rights_missing
 from .services.webhook import webhook_retry
+
+
+class ApiKeyForm(forms.ModelForm):
+    """A new key may not do more than the staff user creating it may (the API checks again at each use)."""
+
+    creator = None  # set per request by ApiKeyAdmin.get_form
+
+    class Meta:
+        model = ApiKey
+        fields = ("name", "scope", "links")
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None:
+            missing = api_key_rights_missing(
+                user=self.creator, scope=cleaned.get("scope") or ApiKey.Scope.READ, links=bool(cleaned.get("links"))
+            )
+            if missing:
+                raise ValidationError("A key cannot do more than you may: you may not " + "; ".join(missing) + ".")
+        return cleaned
 
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "prefix_shown", "scope", "created_at", "last_used_at", "status")
-    list_filter = ("scope", ("revoked_at", admin.EmptyFieldListFilter))
+    form = ApiKeyForm
+    list_display = ("name", "prefix_shown", "scope", "links", "created_by", "created_at", "last_used_at", "status")
+    list_filter = ("scope", "links", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "prefix")
-    fields = ("name", "scope", "prefix", "created_at", "created_by", "last_used_at", "revoked_at")
+    fields = ("name", "scope", "links", "prefix", "created_at", "created_by", "last_used_at", "revoked_at")
     readonly_fields = ("prefix", "created_at", "created_by", "last_used_at", "revoked_at")
     actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # What a key may do is settled when it is made, against its creator: another key for other rights.
+        return self.readonly_fields + (("scope", "links") if obj is not None else ())
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.creator = request.user
+        return form
 
     @admin.display(description="key starts with")
     def prefix_shown(self, obj):
@@ -40,9 +71,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save(update_fields=["name", "scope"])
+            obj.save(update_fields=["name"])
             return
-        created, raw_key = api_key_create(name=obj.name, scope=obj.scope, created_by=request.user)
+        created, raw_key = api_key_create(name=obj.name, scope=obj.scope, links=obj.links, created_by=request.user)
         obj.__dict__.update({k: v for k, v in created.__dict__.items() if not k.startswith("_")})
         obj._state = created._state
         request._mailing_new_api_key = raw_key

@@ -9,7 +9,10 @@ from interests.models import RemoteInterest
 
 class ApiKey(models.Model):
     """A key the mailing system sends as `Authorization: Bearer <key>`. Only a hash is stored: the key is
-    shown once, when staff create it. Revoked keys stay, so the list says who had access and when."""
+    shown once, when staff create it. Revoked keys stay, so the list says who had access and when.
+
+    A key never does more than the staff user who created it may do now (services.api_keys.api_key_rights):
+    its scope and `links` are what it was made for, within its creator's current permissions."""
 
     class Scope(models.TextChoices):
         READ = "read", "read-only"
@@ -19,6 +22,12 @@ class ApiKey(models.Model):
     prefix = models.CharField(max_length=12, unique=True, editable=False, help_text="Shown to tell keys apart.")
     key_hash = models.CharField(max_length=64, unique=True, editable=False)  # SHA-256 hex of the whole key
     scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.READ)
+    links = models.BooleanField(
+        "may read personal links",
+        default=False,
+        help_text="Members' personal links (preference_url, one_click_url) and the CSV exports: credentials "
+        "that let anybody change a member's choices. Needs the “Can export target groups” permission.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, editable=False, related_name="+"

@@ -4,7 +4,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from ..services.api_keys import api_key_for, api_key_touch
+from ..services.api_keys import api_key_for, api_key_rights, api_key_touch
 
 KEYWORD = b"bearer"
 
@@ -18,6 +18,7 @@ class ApiClient:
 
     def __init__(self, api_key):
         self.api_key = api_key
+        self.rights = api_key_rights(api_key)  # once per request: the creator's permissions as they are now
 
     def __str__(self):
         return f"API key {self.api_key.prefix}"

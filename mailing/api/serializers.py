@@ -50,24 +50,35 @@ class CombinationSerializer(serializers.Serializer):
     size = serializers.IntegerField()
 
 
+LINKS_NULL = (
+    "; null unless the API key may read personal links (“may read personal links”, within its creator's "
+    "“Can export target groups” permission), and null for a member who gets no links."
+)
+
+
 class LinksMixin(serializers.Serializer):
     """Personal links, null for a member who gets none (not `mailable`: no address, excluded from mail, a
-    status LINK_STATUSES leaves out, gone from iMIS)."""
+    status LINK_STATUSES leaves out, gone from iMIS), and for every member when the key may not read links
+    (context["links"], from permissions.links_allowed)."""
 
     preference_url = serializers.SerializerMethodField(
-        allow_null=True, help_text="The member's personal link to the form; null for a member who gets no links."
+        allow_null=True, help_text="The member's personal link to the form" + LINKS_NULL
     )
     one_click_url = serializers.SerializerMethodField(
-        allow_null=True, help_text="RFC 8058 one-click URL for List-Unsubscribe; null for a member who gets no links."
+        allow_null=True, help_text="RFC 8058 one-click URL for List-Unsubscribe" + LINKS_NULL
     )
+
+    def links_shown(self, subscriber) -> bool:
+        """The one place that decides whether a member's links are in an answer."""
+        return self.context.get("links", False) and subscriber.mailable
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_preference_url(self, subscriber):
-        return tokens.preference_url(subscriber) if subscriber.mailable else None
+        return tokens.preference_url(subscriber) if self.links_shown(subscriber) else None
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_one_click_url(self, subscriber):
-        return tokens.one_click_url(subscriber) if subscriber.mailable else None
+        return tokens.one_click_url(subscriber) if self.links_shown(subscriber) else None
 
 
 class GroupMemberSerializer(LinksMixin):

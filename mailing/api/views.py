@@ -20,7 +20,7 @@ from . import serializers as s
 from .authentication import ApiKeyAuthentication
 from .exceptions import exception_handler
 from .pagination import MemberCursorPagination
-from .permissions import ApiKeyScope
+from .permissions import ApiKeyScope, LinksScope, links_allowed
 from .throttling import ApiKeyRateThrottle
 
 # What the serializers read, `mailable`'s fields included (no query per member).
@@ -37,11 +37,15 @@ MEMBER_FIELDS = (
 )
 
 
+LINKS_ONLY = "Needs a key that may read personal links (403 otherwise)."
+
+
 def _errors(*codes):
     described = {
         400: "Invalid request: `detail` says what, `errors` says where.",
         401: "No API key, an unknown key, or a revoked key.",
-        403: "The key's scope does not allow this (read-only key).",
+        403: "The key may not do this: a read-only key, a key that may not read personal links, or a key "
+        "whose creator may no longer do it.",
         404: "Not found.",
         429: "Too many requests for this key: wait `Retry-After` seconds.",
     }
@@ -134,6 +138,9 @@ class _MembersView(MailingApiMixin, generics.ListAPIView):
     def get_queryset(self):
         return selectors.target_group_members(group=self.group()).only(*MEMBER_FIELDS)
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "links": links_allowed(self.request)}
+
 
 class TargetGroupMembers(_MembersView):
     def group(self):
@@ -151,11 +158,13 @@ class TargetGroupMembers(_MembersView):
 
 
 class TargetGroupExport(MailingApiMixin, APIView):
+    permission_classes = [ApiKeyScope, LinksScope]
+
     @extend_schema(
         operation_id="target_groups_export",
         summary="A target group as CSV",
-        description="Streamed CSV: imis_id, email, first_name, last_name, preference_url, one_click_url.",
-        responses={(200, "text/csv"): OpenApiTypes.STR, **_errors(401, 404, 429)},
+        description="Streamed CSV: imis_id, email, first_name, last_name, preference_url, one_click_url. " + LINKS_ONLY,
+        responses={(200, "text/csv"): OpenApiTypes.STR, **_errors(401, 403, 404, 429)},
         tags=["target groups"],
     )
     def get(self, request, pk):
@@ -201,11 +210,14 @@ class CombinationMembers(_MembersView):
 
 
 class CombinationExport(MailingApiMixin, APIView):
+    permission_classes = [ApiKeyScope, LinksScope]
+
     @extend_schema(
         operation_id="combinations_export",
         summary="A combination as CSV",
+        description=LINKS_ONLY,
         parameters=[s.CombinationQuerySerializer],
-        responses={(200, "text/csv"): OpenApiTypes.STR, **_errors(400, 401, 429)},
+        responses={(200, "text/csv"): OpenApiTypes.STR, **_errors(400, 401, 403, 429)},
         tags=["target groups"],
     )
     def get(self, request):
@@ -216,9 +228,10 @@ def _active_member(imis_id):
     return get_object_or_404(Subscriber.objects.only(*MEMBER_FIELDS), imis_id=imis_id, active=True)
 
 
-def _member_data(subscribers):
+def _member_data(subscribers, request):
     states = form_states(subscriber_ids=[subscriber.pk for subscriber in subscribers])
-    return s.MemberSerializer(subscribers, many=True, context={"states": states}).data
+    context = {"states": states, "links": links_allowed(request)}
+    return s.MemberSerializer(subscribers, many=True, context=context).data
 
 
 class MemberDetail(MailingApiMixin, APIView):
@@ -229,7 +242,7 @@ class MemberDetail(MailingApiMixin, APIView):
         tags=["members"],
     )
     def get(self, request, imis_id):
-        return Response(_member_data([_active_member(imis_id)])[0])
+        return Response(_member_data([_active_member(imis_id)], request)[0])
 
 
 class MemberLookup(MailingApiMixin, APIView):
@@ -251,7 +264,7 @@ class MemberLookup(MailingApiMixin, APIView):
             .only(*MEMBER_FIELDS)
             .order_by("imis_id")[:50]
         )
-        return Response({"results": _member_data(members)})
+        return Response({"results": _member_data(members, request)})
 
 
 class MemberPreferences(MailingApiMixin, APIView):
@@ -293,5 +306,5 @@ class MemberPreferences(MailingApiMixin, APIView):
         except NotAMember:  # left the roster meanwhile
             raise NotFound("No active member with this iMIS ID.") from None
         return Response(
-            {"changed": [change.interest_id for change in changes], "member": _member_data([subscriber])[0]}
+            {"changed": [change.interest_id for change in changes], "member": _member_data([subscriber], request)[0]}
         )
