@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "interests",
     "subscribers",
     "mailing",
+    "axes",  # admin sign-in lockout
     "ops",
 ]
 
@@ -58,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: answers a locked-out sign-in with the lockout page
 ]
 
 ROOT_URLCONF = "preference_center.urls"
@@ -280,6 +282,18 @@ SECURE_REFERRER_POLICY = "strict-origin"
 # before it writes anything to memory or disk.
 DATA_UPLOAD_MAX_NUMBER_FILES = 0
 X_FRAME_OPTIONS = "DENY"
+
+# Admin sign-in (django-axes): after ADMIN_LOGIN_FAILURE_LIMIT wrong passwords for one user name from one
+# client address (CLIENT_IP_HEADER), that pair is locked out for ADMIN_LOGIN_COOLOFF_MINUTES, the right
+# password included; other users, and the same user from elsewhere, are not. A success resets the count.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "subscribers.views.client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
