@@ -202,6 +202,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200),
     **_REDIS_TIMEOUTS,
+    # A publisher's first connection is tried once: kombu's default waits 2 s and tries again (a worker's
+    # consumer reconnects with its own retries, unaffected).
+    "max_retries": 0,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
 # Publishes keep Celery's bounded retries (3, within a second), except a member's save's: it sends once

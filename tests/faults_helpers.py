@@ -1,5 +1,6 @@
 """A deployment for the fault tests (web, worker and beat as real processes on a private Redis) and a
-member's browser that talks to the web over HTTP, the way a member's does: load the page, tick, save."""
+member's browser that talks to the web over HTTP, the way a member's does: load the page, tick, save
+(bench/faults.py uses it too)."""
 
 from __future__ import annotations
 
@@ -18,12 +19,10 @@ from django.db import connections
 
 from tests.workers import Beat, Gunicorn, RedisServer, Worker
 
-BEAT_SCHEDULES = importlib.import_module("preference_center.migrations.0001_beat_schedules")
-
 
 def beat_schedules():
     """The periodic tasks as the migration made them (a transactional test flushed them): the defaults."""
-    BEAT_SCHEDULES.create(apps, None)
+    importlib.import_module("preference_center.migrations.0001_beat_schedules").create(apps, None)
 
 
 @dataclass
