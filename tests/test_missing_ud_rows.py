@@ -64,7 +64,7 @@ def test_it_records_the_members_a_pull_finds_without_a_row_in_each_offered_table
     assert MissingUdRow.objects.count() == 3  # nothing stored for the members who have their rows
 
 
-@override_settings(IMIS_CHUNK_SIZE=7)  # several chunks of UD rows and of members
+@override_settings(IMIS_CHUNK_SIZE=2)  # several chunks of UD rows and of members (20 ids per chunk)
 def test_each_pull_brings_the_record_in_line_with_imis(offered):
     roster_pull()
     first_seen = MissingUdRow.objects.get(subscriber__imis_id=member_id(33)).seen_at

@@ -41,32 +41,30 @@ def missing_ud_rows_record(*, table_name: str, seen: UdRowsSeen, seen_at) -> int
     MissingUdRow.objects.filter(table_name__iexact=table_name).exclude(table_name=table_name).update(
         table_name=table_name
     )
-    total, after, chunk_size = 0, 0, settings.IMIS_CHUNK_SIZE
-    while True:
-        ids = list(
-            Subscriber.objects.filter(active=True, id__gt=after)
-            .order_by("id")
-            .values_list("id", flat=True)[:chunk_size]
-        )
-        if not ids:
-            break
+    rows = MissingUdRow.objects.filter(table_name=table_name)
+    recorded = bytearray(seen.size)  # what the last pull found: a bitmap too, whatever their number
+    for subscriber_id in rows.values_list("subscriber_id", flat=True).iterator(chunk_size=settings.IMIS_CHUNK_SIZE):
+        if subscriber_id < seen.size:
+            recorded[subscriber_id] = 1
+    # Few round trips: ids are small, and a pull's queries wait on a busy server more than they cost.
+    total, after, step = 0, 0, settings.IMIS_CHUNK_SIZE * 10
+    while ids := list(
+        Subscriber.objects.filter(active=True, id__gt=after).order_by("id").values_list("id", flat=True)[:step]
+    ):
         after = ids[-1]
         missing = seen.missing(ids)
         total += len(missing)
-        in_range = MissingUdRow.objects.filter(
-            table_name=table_name, subscriber_id__gte=ids[0], subscriber_id__lte=after
-        )
-        recorded = set(in_range.values_list("subscriber_id", flat=True))
-        checked = {sid for sid in recorded if sid < seen.size}
+        new = [sid for sid in missing if not recorded[sid]]
+        created = [sid for sid in ids if sid < seen.size and recorded[sid] and sid not in missing]
         with transaction.atomic():
-            if checked - missing:
-                in_range.filter(subscriber_id__in=checked - missing).delete()
+            if created:  # iMIS staff created these rows
+                rows.filter(subscriber_id__in=created).delete()
             MissingUdRow.objects.bulk_create(
-                [MissingUdRow(subscriber_id=sid, table_name=table_name, seen_at=seen_at) for sid in missing - recorded],
+                [MissingUdRow(subscriber_id=sid, table_name=table_name, seen_at=seen_at) for sid in new],
                 batch_size=1000,
                 ignore_conflicts=True,
             )
-    MissingUdRow.objects.filter(table_name=table_name, subscriber__active=False).delete()
+    rows.filter(subscriber__active=False).delete()
     return total
 
 
