@@ -352,7 +352,9 @@ def check_warm_up(recorder):
 
 
 def interrupt(signum, frame):
-    raise KeyboardInterrupt  # SIGTERM as Ctrl-C: every context manager stops its processes, drops its databases
+    """SIGTERM, and SIGINT even where a shell started the bench with it ignored: every context manager then
+    stops its processes and drops its databases."""
+    raise KeyboardInterrupt
 
 
 def main():
@@ -368,6 +370,7 @@ def main():
     if args.members < 1 or args.rate <= 0 or args.seconds < 4 or not 0 <= args.savers_percent <= 100:
         parser.error("--members >= 1, --rate > 0, --seconds >= 4, --savers-percent between 0 and 100")
     signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
     try:
         run(args, random.Random(args.seed))
     except KeyboardInterrupt:
