@@ -17,7 +17,7 @@ from subscribers.models import PreferenceChange
 from subscribers.tokens import RedactTokensFilter, make_token
 from tests.members_helpers import form_url, post
 from tests.sync_helpers import newsletter, subscriber
-from tests.workers import RedisServer, Worker, wait_until
+from tests.workers import Beat, RedisServer, Worker, wait_until
 
 TOKEN_LIKE = "AbCdEf12345:secretpart"
 
@@ -111,3 +111,14 @@ def test_a_saves_request_id_follows_it_into_the_workers_json_lines(client, broke
     followed = [line for line in lines if line["request_id"] == "save-0001-follow"]
     assert any("push_changes" in line["message"] and "succeeded" in line["message"] for line in followed)
     assert make_token(member) not in worker.output()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(databases=["default", "imis"], transaction=True)
+def test_beat_writes_json_lines_too(broker):
+    beat = Beat("json", broker.url, {"LOG_FORMAT": "json"})
+    beat.start()  # started: its "beat: Starting..." line was logged
+    beat.stop()
+    connections.close_all()
+    (line,) = [line for line in beat.output().splitlines() if "beat: Starting" in line]
+    assert json.loads(line)["logger"] == "celery.beat"
