@@ -13,10 +13,11 @@ class OpsConfig(AppConfig):
 
         from . import (
             beat_lock,  # noqa: F401 - connects beat_init
+            celery_logging,  # noqa: F401 - redacts tokens in Celery's own handlers
             request_id,  # noqa: F401 - connects the Celery signals that carry the request id
         )
 
         if settings.LOG_FORMAT == "json":
-            from .json_logs import worker_logging_as_json
+            from .celery_logging import worker_logging_as_json
 
             worker_logging_as_json()

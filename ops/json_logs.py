@@ -25,14 +25,3 @@ class JsonFormatter(logging.Formatter):
         elif record.exc_text:
             entry["exception"] = redact(record.exc_text)
         return json.dumps(entry, ensure_ascii=False, default=str)
-
-
-def _keep_django_logging(**kwargs):
-    """A receiver of Celery's setup_logging: with one connected, Celery leaves the root logger to Django's
-    LOGGING, so the worker's and beat's lines are JSON too."""
-
-
-def worker_logging_as_json():
-    from celery.signals import setup_logging
-
-    setup_logging.connect(_keep_django_logging, dispatch_uid="ops.json_logs", weak=False)

@@ -133,3 +133,22 @@ def test_beat_writes_json_lines_too(broker):
     connections.close_all()
     (line,) = [line for line in beat.output().splitlines() if "beat: Starting" in line]
     assert json.loads(line)["logger"] == "celery.beat"
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(databases=["default", "imis"], transaction=True)
+def test_a_workers_plain_lines_never_show_a_token_not_even_in_a_traceback(broker):
+    from subscribers.tasks import mail_links
+
+    token = make_token(subscriber(5))
+    worker = Worker("plain", broker.url)
+    worker.start()
+    try:
+        mail_links.delay([f"/p/{token}/"])  # fails in the worker: "Field 'id' expected a number but got ..."
+        wait_until(lambda: "Traceback" in worker.output() and "ValueError" in worker.output(), 30, "the failure")
+        time.sleep(0.5)  # the rest of the traceback
+    finally:
+        worker.stop()
+        connections.close_all()
+    assert "expected a number but got '/p/[token]/'" in worker.output()
+    assert token not in worker.output()
