@@ -7,7 +7,7 @@
 
 Each check runs in a thread of its own and the probe waits at most HEALTH_CHECK_TIMEOUT for all of them, so a
 hung Redis or database (a stopped process keeps its sockets open) cannot hang the probe or the web worker. A
-check still hung from an earlier probe is not started again: its thread is busy, and the probe says "timeout".
+check still hung from an earlier probe is not started again: the probe waits for that one, and says "timeout".
 The answer names the checks, whether they passed and how long they took: no host, no error text, nothing
 personal. The database check opens a connection of its own and closes it (a probe every few seconds per
 machine costs PostgreSQL one short session each, and no web worker holds a second connection).
@@ -32,6 +32,7 @@ _executors: dict[str, concurrent.futures.ThreadPoolExecutor] = {}
 _executors_lock = threading.Lock()
 _redis_clients: dict[str, redis.Redis] = {}
 _imis_result: dict = {}
+_running: dict[str, concurrent.futures.Future] = {}
 
 
 def liveness(request):
@@ -95,11 +96,21 @@ def _timed(check):
     return round((time.monotonic() - started) * 1000, 1)
 
 
+def _submit(name, check):
+    """The check's future: a new run, or the one still running from an earlier probe (a hung server), so
+    that probes never queue up behind it."""
+    running = _running.get(name)
+    if running is not None and not running.done():
+        return running
+    _running[name] = _executor(name).submit(_timed, check)
+    return _running[name]
+
+
 def _run(checks: dict) -> dict:
     """Each check's outcome and its own duration in ms (a check that ran out of time: the time waited)."""
     timeout = settings.HEALTH_CHECK_TIMEOUT
     started = time.monotonic()
-    futures = {name: _executor(name).submit(_timed, check) for name, check in checks.items()}
+    futures = {name: _submit(name, check) for name, check in checks.items()}
     results = {}
     for name, future in futures.items():
         left = max(timeout - (time.monotonic() - started), 0.0)

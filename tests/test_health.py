@@ -4,6 +4,7 @@ against the real PostgreSQL and a private redis-server that the tests kill and f
 import json
 import os
 import signal
+import socket
 import time
 
 import pytest
@@ -81,6 +82,24 @@ def test_it_answers_within_its_timeout_when_redis_hangs(client, redis_server):
         client, REDIS_URL=redis_server.url, CELERY_BROKER_URL=redis_server.url, HEALTH_CHECK_TIMEOUT=0.5
     )
     assert took < 2.0
+
+
+def test_it_answers_within_its_timeout_when_the_database_hangs(client):
+    """A server that takes the connection and never answers (a stopped PostgreSQL keeps its port open)."""
+    hung = socket.create_server(("127.0.0.1", 0))  # the kernel completes the handshake; nobody ever answers
+    default = connections.settings["default"]
+    saved = {key: default.get(key) for key in ("HOST", "PORT")}
+    default.update(HOST="127.0.0.1", PORT=str(hung.getsockname()[1]))
+    try:
+        for _ in range(3):  # the next probes wait for the same hung check, none piles up behind it
+            response, body, took = _ready(client, HEALTH_CHECK_TIMEOUT=0.5)
+            assert response.status_code == 503 and took < 2.0
+            assert body["checks"]["database"] == {"ok": False, "error": "timeout", "ms": 500.0}
+    finally:
+        default.update(saved)
+        hung.close()  # the hung check fails now, and its thread is free again
+    health._running["database"].exception(timeout=10)
+    assert _ready(client)[0].status_code == 200
 
 
 def test_it_stays_ready_while_imis_is_down_and_reports_it(client):
