@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import json
 import statistics
 import subprocess
@@ -70,19 +71,22 @@ class Deployment:
         self.base = f"http://127.0.0.1:{port}"
 
 
-def celery(env, *args):
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "preference_center", *args, "--loglevel", "WARNING"],
-        cwd=env["VAR_DIR"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+def celery(env, log, *args):
+    with open(log, "wb") if log else contextlib.nullcontext(subprocess.DEVNULL) as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "preference_center", *args, "--loglevel", "INFO"],
+            cwd=env["VAR_DIR"], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
 
 
 def saves(members, field, field_id, pages=None, *, spread=0.0):
     """Each member saves `field` ticked, from the page given or one loaded now; `spread`: seconds over which
     the saves start. [(imis_id, field, status, seconds)]: a save cut off counts as status 0."""
 
+    begin = time.monotonic()
+
     def one(n, member):
-        time.sleep(n * spread / len(members))
+        time.sleep(max(begin + n * spread / len(members) - time.monotonic(), 0))
         imis_id, browser = member
         try:
             page = pages[imis_id] if pages else browser.load()
@@ -185,7 +189,10 @@ SCENARIOS = [
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=60, help="members saving per scenario")
+    parser.add_argument("--only", help="run the scenarios whose name starts with this (e.g. C.2)")
+    parser.add_argument("--log-dir", help="write the worker's and beat's logs there")
     args = parser.parse_args()
+    scenarios = [(name, run) for name, run in SCENARIOS if name.startswith(args.only or "")]
     redis = RedisServer()
     redis.start()
     proxy = TcpProxy("127.0.0.1", redis.port)
@@ -209,7 +216,8 @@ def main():
                 imis.execute('UPDATE "ud_EmailPrefs" SET "NEWSLETTER" = false, "EVENTS" = false')
             manage(env, "imis_pull", "-v0")
             ids, everyone = json.loads(manage(env, "shell", "-c", TOKENS, capture=True).strip().splitlines()[-1])
-            procs = [celery(env, "worker", "--concurrency", "2"), celery(env, "beat")]
+            logs = [f"{args.log_dir}/{name}.log" if args.log_dir else None for name in ("worker", "beat")]
+            procs = [celery(env, logs[0], "worker", "--concurrency", "2"), celery(env, logs[1], "beat")]
             port = free_port()
             web_env = {**env, "REDIS_URL": f"redis://127.0.0.1:{proxy.port}/0"}
             rows = []
@@ -219,7 +227,7 @@ def main():
                 psycopg.connect(imis_url, autocommit=True) as imis,
             ):
                 d = Deployment(env, redis, proxy, port)
-                for n, (name, run) in enumerate(SCENARIOS):
+                for n, (name, run) in enumerate(scenarios):
                     chosen = everyone[n * args.members : (n + 1) * args.members]
                     members = [(imis_id, MemberBrowser(d.base, token)) for imis_id, token in chosen]
                     imis_ids = [imis_id for imis_id, _ in chosen]
