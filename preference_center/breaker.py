@@ -17,18 +17,19 @@ from django.conf import settings
 
 class Breaker:
     def __init__(self):
-        self._open_until = 0.0  # time.monotonic()
+        self._failed_at = None  # time.monotonic() of the last failure
 
     def closed(self) -> bool:
         """Whether Redis may be tried now."""
-        return time.monotonic() >= self._open_until
+        failed_at = self._failed_at
+        return failed_at is None or time.monotonic() >= failed_at + settings.REDIS_BREAKER_SECONDS
 
     def trip(self) -> None:
         """A Redis call failed: stay away for REDIS_BREAKER_SECONDS."""
-        self._open_until = time.monotonic() + settings.REDIS_BREAKER_SECONDS
+        self._failed_at = time.monotonic()
 
     def reset(self) -> None:
-        self._open_until = 0.0
+        self._failed_at = None
 
 
 redis_breaker = Breaker()

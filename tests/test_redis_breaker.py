@@ -1,0 +1,66 @@
+"""The Redis breaker in one process, against a port where no Redis listens (connections refused): after one
+failure, neither the rate limit nor a save's push asks Redis again until REDIS_BREAKER_SECONDS have passed.
+(tests/test_faults_redis.py runs the same through gunicorn against a frozen and a killed redis-server.)"""
+
+import logging
+
+import pytest
+from django.test import override_settings
+from kombu import pools
+
+from preference_center.celery import app
+from subscribers.outbox import push_soon
+from subscribers.ratelimits import Rate, over_rate
+from tests.workers import free_port
+
+RATE = Rate(limit=1, period=60)
+
+
+@pytest.fixture
+def refused_url():
+    return f"redis://127.0.0.1:{free_port()}/0"
+
+
+@pytest.fixture
+def refusing_cache(refused_url):
+    backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": refused_url}
+    with override_settings(CACHES={"default": backend}):
+        yield
+
+
+@pytest.fixture
+def refusing_broker(refused_url):
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
+    app.conf.update(broker_url=refused_url, task_always_eager=False)
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+    yield
+    app.conf.update(saved)
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def warnings(caplog, text):
+    return sum(text in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+
+
+def test_the_rate_limit_asks_a_refusing_redis_once_and_lets_requests_through(refusing_cache, caplog):
+    assert [over_rate("client", group="page", rate=RATE) for _ in range(5)] == [False] * 5
+    assert warnings(caplog, "rate limit not counted") == 1
+
+    with override_settings(REDIS_BREAKER_SECONDS=0):  # the breaker's time is up: Redis is tried again
+        over_rate("client", group="page", rate=RATE)
+    assert warnings(caplog, "rate limit not counted") == 2
+
+
+@override_settings(PUSH_COALESCE_SECONDS=0)
+def test_saves_leave_their_push_to_the_sweeper_after_a_failed_send(refusing_broker, caplog):
+    for _ in range(5):
+        push_soon()
+    assert warnings(caplog, "push not enqueued") == 1
+
+    with override_settings(REDIS_BREAKER_SECONDS=0):
+        push_soon()
+    assert warnings(caplog, "push not enqueued") == 2
