@@ -6,7 +6,7 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("p/<str:token>/", views.preference_form, name="preference_form"),
-    path("p/<str:token>/saved/", views.preference_saved, name="preference_saved"),
+    path("saved/", views.preference_saved, name="preference_saved"),
     path("p/<str:token>/one-click", views.one_click, name="one_click"),
     path("lost-link/", views.lost_link, name="lost_link"),
     path("lost-link/sent/", views.lost_link_sent, name="lost_link_sent"),

@@ -32,6 +32,9 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 SAVED_SALT = "subscribers.views.saved"
+SAVED_COOKIE = "pc_saved"
+SAVED_PATH = "/saved/"
+SAVED_MAX_AGE = 3600
 UNTICK_ALL = "untick_all"
 SAVE = "save"
 
@@ -78,20 +81,24 @@ def personal_page(view):
 
     @functools.wraps(view)
     def wrapper(request, token):
-        rate = parse_rate(settings.PREFERENCES_RATE_LIMIT)
-        if over_rate(client_ip(request), group="personal-page", rate=rate):
-            response = _page(request, "subscribers/rate_limited.html", status=429)
-            response["Retry-After"] = str(rate.period)
-        elif (link := tokens.read_token(token)) is None:
-            response = _link_invalid(request)
-        else:
-            try:
-                response = view(request, token, link)
-            except NotAMember:  # left the roster, or the link was rotated: the save wrote nothing
-                response = _link_invalid(request)
-        return _protect(response)
+        return _personal(request, token, view)
 
     return wrapper
+
+
+def _personal(request, token, view, *args):
+    rate = parse_rate(settings.PREFERENCES_RATE_LIMIT)
+    if over_rate(client_ip(request), group="personal-page", rate=rate):
+        response = _page(request, "subscribers/rate_limited.html", status=429)
+        response["Retry-After"] = str(rate.period)
+    elif (link := tokens.read_token(token)) is None:
+        response = _link_invalid(request)
+    else:
+        try:
+            response = view(request, token, link, *args)
+        except NotAMember:  # left the roster, or the link was rotated: the save wrote nothing
+            response = _link_invalid(request)
+    return _protect(response)
 
 
 def _email_of(link) -> str:
@@ -171,10 +178,19 @@ def preference_form(request, token, link):
         specs=specs,
         token_version=link.token_version,
     )
-    saved = signing.dumps([link.subscriber_id, [[c.interest_id, int(c.new_value)] for c in changes]], salt=SAVED_SALT)
-    # preference_saved is this page's "saved/" (subscribers/urls.py): the path as it came, rather than
-    # reverse() (27 us, 1 % of a save); and HttpResponseRedirect, as redirect() would first try to reverse it.
-    return HttpResponseRedirect(f"{request.path}saved/?c={saved}")
+    # The confirmation is at a URL without the token (a member who shares it shares no link): what the save
+    # changed travels in a signed cookie that only that page reads, for an hour.
+    response = HttpResponseRedirect(SAVED_PATH)
+    response.set_cookie(
+        SAVED_COOKIE,
+        signing.dumps([token, [[c.interest_id, int(c.new_value)] for c in changes]], salt=SAVED_SALT),
+        max_age=SAVED_MAX_AGE,
+        path=SAVED_PATH,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
 
 
 def _render_form(request, subscriber, state, values, shown, confirm_form=None, status=200):
@@ -253,34 +269,36 @@ def _form_page(request, subscriber, state, *, confirm):
 
 
 @require_GET
-@personal_page
-def preference_saved(request, token, link):
-    """The confirmation after a save (POST/redirect/GET): what changed, and the choices as they are now."""
+def preference_saved(request):
+    """The confirmation after a save (POST/redirect/GET): what the save changed (the cookie it set), and the
+    choices as they are now. Without the cookie (another browser, more than an hour later): a page that
+    says where the choices are, and nothing of the member's."""
+    try:
+        token, pairs = signing.loads(request.COOKIES.get(SAVED_COOKIE, ""), salt=SAVED_SALT, max_age=SAVED_MAX_AGE)
+        changed = {int(pk): bool(value) for pk, value in pairs}
+    except (signing.BadSignature, TypeError, ValueError):
+        return _protect(_page(request, "subscribers/saved_elsewhere.html"))
+    return _personal(request, token, _saved_page, changed)
+
+
+def _saved_page(request, token, link, changed):
     loaded = selectors.member_form_of(link)
     if loaded is None:
         return _link_invalid(request)
     state = loaded[1]
-    changed = None
-    try:
-        owner, pairs = signing.loads(request.GET.get("c", ""), salt=SAVED_SALT, max_age=86400)
-        if owner == link.subscriber_id:
-            changed = {int(pk): bool(value) for pk, value in pairs}
-    except (signing.BadSignature, TypeError, ValueError):
-        changed = None
     specs = state.by_id
     # Choices of a UD table without a row for this member cannot reach iMIS: never promise they will.
     without_row = selectors.interests_without_ud_row(subscriber_id=link.subscriber_id)
-    maybe_changed = set(specs) if changed is None else {pk for pk in changed if pk in specs}
+    maybe_changed = {pk for pk in changed if pk in specs}
     return _page(
         request,
         "subscribers/saved.html",
         {
             "token": token,
-            "known": changed is not None,
-            "subscribed": [specs[pk].label for pk, value in (changed or {}).items() if value and pk in specs],
-            "unsubscribed": [specs[pk].label for pk, value in (changed or {}).items() if not value and pk in specs],
+            "subscribed": [specs[pk].label for pk, value in changed.items() if value and pk in specs],
+            "unsubscribed": [specs[pk].label for pk, value in changed.items() if not value and pk in specs],
             "held": [spec.label for spec in state.specs if spec.id in maybe_changed & without_row],
-            "reaching": changed is None or bool(maybe_changed - without_row),
+            "reaching": bool(maybe_changed - without_row),
             "current": [spec.label for spec in state.specs if state.values.get(spec.id)],
             "has_interests": bool(state.specs),
         },
