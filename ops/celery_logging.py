@@ -2,28 +2,15 @@
 
 With LOG_FORMAT=json a receiver of Celery's setup_logging makes Celery leave the root logger to Django's
 LOGGING (the JSON handler with its filters). Otherwise Celery sets up its own handlers; after_setup_logger
-gives them the same token filter as the web's, and a traceback filter: a task that fails on a value holding a
-token (an exception's message) would print it in the traceback, which the message filter does not see.
+gives them the same token filter as the web's, which redacts tracebacks too (a task that fails on a value
+holding a token would print it in its traceback).
 """
 
 from __future__ import annotations
 
-import logging
-
 from celery.signals import after_setup_logger, after_setup_task_logger, setup_logging
 
-from subscribers.tokens import RedactTokensFilter, redact
-
-
-class RedactTracebacksFilter(logging.Filter):
-    """Formats the record's traceback once, redacted; formatters print `exc_text` when it is set."""
-
-    _formatter = logging.Formatter()
-
-    def filter(self, record):
-        if record.exc_info and not record.exc_text:
-            record.exc_text = redact(self._formatter.formatException(record.exc_info))
-        return True
+from subscribers.tokens import RedactTokensFilter
 
 
 def _keep_django_logging(**kwargs):
@@ -38,6 +25,5 @@ def worker_logging_as_json():
 @after_setup_task_logger.connect(dispatch_uid="ops.celery_logging.redact_task")
 def _redact_celery_handlers(logger=None, **kwargs):
     for handler in getattr(logger, "handlers", ()):
-        for kind in (RedactTokensFilter, RedactTracebacksFilter):
-            if not any(isinstance(existing, kind) for existing in handler.filters):
-                handler.addFilter(kind())
+        if not any(isinstance(existing, RedactTokensFilter) for existing in handler.filters):
+            handler.addFilter(RedactTokensFilter())
