@@ -37,6 +37,9 @@ def gunicorn(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG")}
     env.update({"DJANGO_SETTINGS_MODULE": "preference_center.settings", "VAR_DIR": str(tmp_path), "SECRET_KEY": KEY})
     logs = {name: tmp_path / f"{name}.log" for name in ("access", "error", "stderr")}
+    # As in production: DEBUG off serves the collected files' manifest, which a fresh clone has not built yet.
+    manage = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"]
+    subprocess.run(manage, cwd=ROOT, env=env, check=True)
     args = [str(Path(sys.executable).parent / "gunicorn"), "preference_center.wsgi", "--config", "gunicorn.conf.py"]
     args += ["--workers", "1", "--bind", f"127.0.0.1:{port}"]
     args += ["--access-logfile", str(logs["access"]), "--error-logfile", str(logs["error"])]
