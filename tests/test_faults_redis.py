@@ -14,7 +14,7 @@ from subscribers.models import PreferenceChange
 from subscribers.tokens import make_token
 from tests.faults_helpers import Deployment, MemberBrowser
 from tests.sync_helpers import activities, newsletter, subscriber, ud_value
-from tests.workers import RedisServer, wait_until
+from tests.workers import RedisServer, Worker, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(databases=["default", "imis"], transaction=True)]
 
@@ -94,6 +94,22 @@ def test_saves_skip_a_refusing_redis_and_reach_imis_once_it_is_back(deployment, 
 
     deployment.redis.start()  # empty: every message is lost
     wait_until(in_imis([m for m, _ in members]), RECOVERY, "the saves to reach iMIS after Redis came back")
+    assert_every_change_in_imis_once()
+
+
+def test_a_worker_back_on_redis_asks_for_a_sweep_without_waiting_for_beat(redis_server, interests):
+    news, _ = interests
+    worker = Worker("reconnecting", redis_server.url)
+    worker.start()
+    try:
+        redis_server.stop()
+        # Saved while Redis was down: pending rows, their push messages lost (no beat runs here).
+        for member in map(subscriber, MEMBERS):
+            PreferenceChange.objects.create(subscriber=member, interest=news, new_value=True, source="form")
+        redis_server.start()  # empty
+        wait_until(in_imis(list(map(subscriber, MEMBERS))), 60, "the worker's sweep on reconnecting")
+    finally:
+        worker.stop()
     assert_every_change_in_imis_once()
 
 
