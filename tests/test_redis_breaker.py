@@ -64,3 +64,15 @@ def test_saves_leave_their_push_to_the_sweeper_after_a_failed_send(refusing_brok
     with override_settings(REDIS_BREAKER_SECONDS=0):
         push_soon()
     assert warnings(caplog, "push not enqueued") == 2
+
+
+@pytest.mark.django_db
+def test_the_api_answers_while_redis_refuses_and_asks_it_once(refusing_cache, caplog):
+    from tests.mailing_helpers import api_client
+
+    client, _key, _raw = api_client()
+
+    statuses = [client.get("/api/v1/interests/").status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 200]
+    assert warnings(caplog, "API rate limit not counted") == 1
