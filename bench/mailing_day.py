@@ -1,9 +1,8 @@
 """Mailing day: a link-scanner wave and members saving, on the production processes of this machine.
 
-gunicorn per gunicorn.conf.py, one Celery worker and beat (`celery -A preference_center worker|beat`, as
-the README runs them), PostgreSQL for our data and for a PostgreSQL iMIS replica of `--members` members
-with 20 checkbox interests on the form, a private redis-server (cache, rate limits, broker). The roster is
-pulled and the links exported (`export_links`) as before a real mailing. Then, for `--seconds`:
+gunicorn per gunicorn.conf.py, one Celery worker and beat (as the README runs them), PostgreSQL for our
+data and for an iMIS replica of `--members` members with 20 checkbox interests on the form, a private
+redis-server. The roster is pulled and the links exported as before a real mailing. Then, for `--seconds`:
 
 - link scanners fetch `--rate` links a second, each exported link (personal page or one-click page) at
   most once, in a random order;
@@ -20,8 +19,7 @@ Targets (issue 14): GET p99 <= 150 ms, POST p99 <= 300 ms, 0 errors, save -> iMI
 
     .venv/bin/python bench/mailing_day.py                 # 100,000 members, 200 GET/s for 60 s, 3 % saving
     .venv/bin/python bench/mailing_day.py --members 5000 --rate 50 --seconds 15     # about a minute
-
-The worker's and beat's logs are kept in var/bench-mailing-day-{worker,beat}.log.
+    (the worker's and beat's logs stay in var/bench-mailing-day-{worker,beat}.log)
 """
 
 from __future__ import annotations
@@ -336,7 +334,7 @@ def run(args, rng):
         logs = ROOT / "var"
         logs.mkdir(exist_ok=True)
         with (
-            gunicorn(env, port) as web,
+            gunicorn(web_environment(env, Path(workdir)), port) as web,
             celery(env, "worker", logs / "bench-mailing-day-worker.log") as worker,
             celery(env, "beat", logs / "bench-mailing-day-beat.log") as beat,
             psycopg.connect(ours, autocommit=True) as postgres,
@@ -353,6 +351,13 @@ def run(args, rng):
     report_requests(recorder, args, scans)
     report_lag(*drained)
     report_cpu(spent, elapsed)
+
+
+def web_environment(env, workdir):
+    """The web's environment in production (deploy/preference-center-web.service): its HTTP counters in
+    prometheus-client's multiprocess files, one directory per start."""
+    (workdir / "prometheus").mkdir()
+    return {**env, "PROMETHEUS_MULTIPROC_DIR": str(workdir / "prometheus")}
 
 
 def check_warm_up(recorder):
