@@ -16,6 +16,17 @@ def imis_replica(request):
 
 
 @pytest.fixture
+def redis_server():
+    """A private redis-server on a free port (tests/workers.py): a test may stop, freeze or restart it."""
+    from tests.workers import RedisServer
+
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()  # a frozen one too
+
+
+@pytest.fixture
 def imis_pg():
     """A fresh PostgreSQL iMIS replica on the `imis` alias (the one the app uses in tests)."""
     build_sandbox("imis", members=40)

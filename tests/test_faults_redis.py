@@ -14,21 +14,13 @@ from subscribers.models import PreferenceChange
 from subscribers.tokens import make_token
 from tests.faults_helpers import Deployment, MemberBrowser
 from tests.sync_helpers import activities, newsletter, subscriber, ud_value
-from tests.workers import RedisServer, Worker, wait_until
+from tests.workers import Worker, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(databases=["default", "imis"], transaction=True)]
 
 RECOVERY = 120  # seconds: the target, with default settings, from Redis back to every change in iMIS
 MEMBERS = [i for i in range(40) if i % 17 != 16][:12]  # members the sandbox gave a ud_EmailPrefs row
 SAVED = 302  # a save answers with a redirect to the saved page
-
-
-@pytest.fixture
-def redis_server():
-    server = RedisServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

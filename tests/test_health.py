@@ -2,8 +2,6 @@
 against the real PostgreSQL and a private redis-server that the tests kill and freeze."""
 
 import json
-import os
-import signal
 import socket
 import time
 
@@ -12,19 +10,9 @@ from django.db import connections
 from django.test import override_settings
 
 from ops import health
-from tests.workers import RedisServer, free_port
+from tests.workers import free_port
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
-
-
-@pytest.fixture
-def redis_server():
-    server = RedisServer()
-    server.start()
-    yield server
-    if server.process and server.process.poll() is None:
-        os.kill(server.process.pid, signal.SIGCONT)
-    server.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -70,7 +58,7 @@ def test_it_is_not_ready_when_redis_is_down_and_says_no_more_than_which(client, 
 
 
 def test_it_answers_within_its_timeout_when_redis_hangs(client, redis_server):
-    os.kill(redis_server.process.pid, signal.SIGSTOP)  # stopped, not dead: connections open, no replies
+    redis_server.freeze()  # stopped, not dead: connections open, no replies
     response, body, took = _ready(
         client, REDIS_URL=redis_server.url, CELERY_BROKER_URL=redis_server.url, HEALTH_CHECK_TIMEOUT=0.5
     )

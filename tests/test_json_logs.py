@@ -8,17 +8,15 @@ import time
 
 import pytest
 from django.db import connections
-from kombu import pools
 
 from ops.json_logs import JsonFormatter
 from ops.request_id import RequestIdFilter
-from preference_center.celery import app
 from preference_center.imis.sandbox import build_sandbox
 from subscribers.models import PreferenceChange
 from subscribers.tokens import RedactTokensFilter, make_token
 from tests.members_helpers import form_url, post
 from tests.sync_helpers import newsletter, subscriber
-from tests.workers import Beat, RedisServer, Worker, wait_until
+from tests.workers import Beat, Worker, publishing_to, wait_until
 
 TOKEN_LIKE = "AbCdEf12345:secretpart"
 
@@ -80,23 +78,10 @@ def _followed_push(worker):
     )
 
 
-def _reset_publisher():
-    pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
 @pytest.fixture
-def broker():
-    server = RedisServer()
-    server.start()
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
-    app.conf.update(broker_url=server.url, task_always_eager=False)
-    _reset_publisher()
-    yield server
-    app.conf.update(saved)
-    _reset_publisher()
-    server.stop()
+def broker(redis_server):
+    with publishing_to(redis_server.url):
+        yield redis_server
 
 
 @pytest.mark.worker

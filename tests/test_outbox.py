@@ -4,28 +4,20 @@ import json
 import time
 
 import pytest
-from kombu import pools
 
-from preference_center.celery import app
 from subscribers import outbox
 from subscribers.models import PreferenceChange
 from subscribers.outbox import push_soon, send_push
 from tests.sync_helpers import member_saves, newsletter, subscriber
-from tests.workers import free_port
+from tests.workers import free_port, publishing_to
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
 
 
 @pytest.fixture
 def broker_down():
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
-    app.conf.update(broker_url=f"redis://127.0.0.1:{free_port()}/0", task_always_eager=False)
-    pools.reset()
-    app._pool = app.amqp._producer_pool = None
-    yield
-    app.conf.update(saved)
-    pools.reset()
-    app._pool = app.amqp._producer_pool = None
+    with publishing_to(f"redis://127.0.0.1:{free_port()}/0"):
+        yield
 
 
 def test_it_saves_the_change_even_when_the_broker_is_down(broker_down, imis_pg, django_capture_on_commit_callbacks):
@@ -48,18 +40,12 @@ def real_broker():
     """Messages go to a Redis database of this test's own, where it counts them (no worker drains it)."""
     import redis
 
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
-    app.conf.update(broker_url=BROKER_DB, task_always_eager=False)
-    pools.reset()
-    app._pool = app.amqp._producer_pool = None
     queue = redis.Redis.from_url(BROKER_DB)
     queue.flushdb()
     outbox._window["closes"] = 0.0
-    yield queue
+    with publishing_to(BROKER_DB):
+        yield queue
     queue.flushdb()
-    app.conf.update(saved)
-    pools.reset()
-    app._pool = app.amqp._producer_pool = None
 
 
 def queued(queue):

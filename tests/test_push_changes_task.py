@@ -6,15 +6,13 @@ import time
 
 import pytest
 from django.db import connections
-from kombu import pools
 
-from preference_center.celery import app
 from preference_center.imis.sandbox import build_sandbox
 from subscribers import tasks
 from subscribers.models import PreferenceChange
 from tests.conftest import fetch, q
 from tests.sync_helpers import activities, member_saves, newsletter, subscriber, ud_value
-from tests.workers import RedisServer, TcpProxy, Worker, wait_until
+from tests.workers import TcpProxy, Worker, publishing_to, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(databases=["default", "imis"], transaction=True)]
 
@@ -23,29 +21,11 @@ TIMEOUT = 90  # seconds, for any one wait on the workers
 WITH_ROW = [i for i in range(700) if i % 17 != 16]
 
 
-def _reset_publisher():
-    pools.reset()  # kombu's process-wide pools, keyed by broker: new ones are made for the new broker
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def redis_server():
-    server = RedisServer()
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def broker(redis_server):
     """This process publishes to the private Redis, as the web process and beat would."""
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
-    app.conf.update(broker_url=redis_server.url, task_always_eager=False)
-    _reset_publisher()
-    yield redis_server
-    app.conf.update(saved)
-    _reset_publisher()
+    with publishing_to(redis_server.url):
+        yield redis_server
 
 
 @pytest.fixture

@@ -6,12 +6,10 @@ import logging
 
 import pytest
 from django.test import override_settings
-from kombu import pools
 
-from preference_center.celery import app
 from subscribers.outbox import push_soon
 from subscribers.ratelimits import Rate, over_rate
-from tests.workers import free_port
+from tests.workers import free_port, publishing_to
 
 RATE = Rate(limit=1, period=60)
 
@@ -30,16 +28,8 @@ def refusing_cache(refused_url):
 
 @pytest.fixture
 def refusing_broker(refused_url):
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
-    app.conf.update(broker_url=refused_url, task_always_eager=False)
-    pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
-    yield
-    app.conf.update(saved)
-    pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
+    with publishing_to(refused_url):
+        yield
 
 
 def warnings(caplog, text):

@@ -21,7 +21,7 @@ from preference_center.imis.sandbox import build_sandbox
 from subscribers.models import PreferenceChange
 from subscribers.tokens import make_token
 from tests.sync_helpers import newsletter, subscriber, ud_value
-from tests.workers import Beat, Gunicorn, RedisServer, Worker, wait_until
+from tests.workers import Beat, Gunicorn, Worker, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(databases=["default", "imis"], transaction=True)]
 
@@ -85,14 +85,6 @@ def save_on(show, post, path, interest):
 def pushed(member):
     done = PreferenceChange.objects.filter(subscriber=member, state=PreferenceChange.State.DONE).exists()
     return done and ud_value(member.imis_id) in (1, True)
-
-
-@pytest.fixture
-def redis_server():
-    server = RedisServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

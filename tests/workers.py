@@ -77,6 +77,30 @@ class RedisServer:
         self.process.send_signal(signal.SIGCONT)
 
 
+@contextlib.contextmanager
+def publishing_to(url):
+    """Inside the block this process publishes Celery messages to the broker at `url` (not eagerly), as the
+    web process and beat do. Celery and kombu keep connection pools per broker: forgotten on the way in and
+    out, so that each send uses the broker the conf names then."""
+    from kombu import pools
+
+    from preference_center.celery import app
+
+    def forget():
+        pools.reset()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
+    app.conf.update(broker_url=url, task_always_eager=False)
+    forget()
+    try:
+        yield
+    finally:
+        app.conf.update(saved)
+        forget()
+
+
 class TcpProxy:
     """127.0.0.1:<port> -> upstream. `close()` refuses new connections and cuts the open ones; `open()`
     accepts again on the same port."""
