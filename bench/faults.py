@@ -11,7 +11,9 @@ worker and beat reach it directly. Members load their page and save over HTTP, a
     C.1' the same, but the second save is sent from the page they had open all along
     C.2  Redis frozen (SIGSTOP) for 50 s while members save, then SIGCONT
     C.3  Redis killed (connections refused) for 30 s while members save, then started again, empty
-    C.4  is the last column: seconds from Redis well again to no change left pending (nobody saves after)
+    C.4  a worker SIGKILLed while it holds a batch (iMIS keeps it waiting on its Counter row), a new worker
+         started at once; and for every scenario, the last column: seconds from the fault cleared (Redis well
+         again, the new worker up) to no change left pending (nobody saves after)
 
 Per scenario: saves sent, answered (302), p50/max seconds of a save, changes expected, delivered (in iMIS
 once), duplicated (extra Activity rows), lost (never reached iMIS), reverted (a ticked box found unticked).
@@ -25,6 +27,8 @@ import argparse
 import concurrent.futures
 import contextlib
 import json
+import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -66,9 +70,10 @@ print(json.dumps([ids, members]))
 
 
 class Deployment:
-    def __init__(self, env, redis, proxy, port):
+    def __init__(self, env, redis, proxy, port, procs, db, worker_log):
         self.env, self.redis, self.proxy = env, redis, proxy
         self.base = f"http://127.0.0.1:{port}"
+        self.procs, self.db, self.worker_log = procs, db, worker_log  # procs[0] is the worker
 
 
 def celery(env, log, *args):
@@ -178,11 +183,36 @@ def run_c3(d, members, ids):
     return answers, time.monotonic()
 
 
+def run_c4(d, members, ids):
+    pages = {imis_id: browser.load() for imis_id, browser in members}
+    imis_ids = [imis_id for imis_id, _ in members]
+    with psycopg.connect(d.env["IMIS_DATABASE_URL"]) as lock:  # the worker's batch waits for this row
+        lock.execute('SELECT 1 FROM "Counter" WHERE "COUNTER_NAME" = %s FOR UPDATE', ["Activity"])
+        answers = saves(members, "NEWSLETTER", ids["NEWSLETTER"], pages)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _sending(d.db, imis_ids):
+            time.sleep(0.2)
+        os.killpg(d.procs[0].pid, signal.SIGKILL)
+        d.procs[0].wait()
+        lock.rollback()
+    d.procs[0] = celery(d.env, d.worker_log, "worker", "--concurrency", "2")
+    return answers, time.monotonic()
+
+
+def _sending(db, imis_ids):
+    return db.execute(
+        "SELECT count(*) FROM subscribers_preferencechange c JOIN subscribers_subscriber s "
+        "ON s.id = c.subscriber_id WHERE s.imis_id = ANY(%s) AND c.state = 'sending'",
+        [imis_ids],
+    ).fetchone()[0]
+
+
 SCENARIOS = [
     ("C.1  web cut off, pages reloaded", lambda d, m, i: run_c1(d, m, i, reload=True)),
     ("C.1' web cut off, pages kept open", lambda d, m, i: run_c1(d, m, i, reload=False)),
     (f"C.2  Redis frozen {FREEZE_SECONDS} s", run_c2),
     (f"C.3  Redis refusing {REFUSE_SECONDS} s", run_c3),
+    ("C.4  worker killed mid-batch", run_c4),
 ]
 
 
@@ -226,7 +256,7 @@ def main():
                 psycopg.connect(ours, autocommit=True) as db,
                 psycopg.connect(imis_url, autocommit=True) as imis,
             ):
-                d = Deployment(env, redis, proxy, port)
+                d = Deployment(env, redis, proxy, port, procs, db, logs[0])
                 for n, (name, run) in enumerate(scenarios):
                     chosen = everyone[n * args.members : (n + 1) * args.members]
                     members = [(imis_id, MemberBrowser(d.base, token)) for imis_id, token in chosen]
