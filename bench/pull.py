@@ -26,7 +26,7 @@ print(json.dumps({{"seconds": time.perf_counter() - t0,
 """
 
 PULL = """
-from subscribers.services.roster import roster_pull
+from sync.services.roster import roster_pull
 run = roster_pull()
 extra = {"counts": run.counts, "ok": run.ok, "error": run.error}
 """

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from subscribers.models import Preference, Subscriber, SyncRun, mailable_q
+from subscribers.models import Preference, Subscriber, mailable_q
+from sync.models import SyncRun
 
 from .models import RemoteInterest, SkippedImisField
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "preference_center",
     "interests",
     "subscribers",
+    "sync",
     "mailing",
     "axes",  # admin sign-in lockout
     "ops",
@@ -208,7 +209,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
 # Publishes keep Celery's bounded retries (3, within a second), except a member's save's: it sends once
-# (subscribers.outbox), and the sweeper delivers what it could not.
+# (sync.outbox), and the sweeper delivers what it could not.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 

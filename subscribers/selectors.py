@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, FilteredRelation, Q
+from django.db.models import FilteredRelation, Q
 
 from interests.models import RemoteInterest
 
 from . import tokens
-from .models import MissingUdRow, Preference, Subscriber, mailable_q
+from .models import Preference, Subscriber, mailable_q
 
 
 @dataclass(frozen=True)
@@ -163,25 +163,10 @@ def interests_without_ud_row(*, subscriber_id: int) -> set[int]:
     missing rows itself (IMIS_CREATE_MISSING_UD_ROWS). One query for a member with every row."""
     if settings.IMIS_CREATE_MISSING_UD_ROWS:
         return set()
-    tables = {
-        t.lower() for t in MissingUdRow.objects.filter(subscriber_id=subscriber_id).values_list("table_name", flat=True)
-    }
+    # Through the reverse relation: the sync records these rows (sync.MissingUdRow), members do not import it.
+    seen = Subscriber.objects.filter(pk=subscriber_id, missing_ud_rows__isnull=False)
+    tables = {t.lower() for t in seen.values_list("missing_ud_rows__table_name", flat=True)}
     if not tables:
         return set()
     on_form = RemoteInterest.objects.filter(visible=True, present_in_imis=True).values_list("id", "table_name")
     return {pk for pk, table_name in on_form if table_name.lower() in tables}
-
-
-def missing_ud_row_counts() -> list[tuple[str, int]]:
-    """(UD table, members without a row in it) for each offered table where some are missing, by table."""
-    return list(
-        MissingUdRow.objects.order_by("table_name")
-        .values_list("table_name")
-        .annotate(n=Count("id"))
-        .values_list("table_name", "n")
-    )
-
-
-def missing_ud_row_members(*, table_name: str):
-    """The members without a row in `table_name` (as the last pull found them), by iMIS ID."""
-    return Subscriber.objects.filter(missing_ud_rows__table_name=table_name).order_by("imis_id")

@@ -28,3 +28,16 @@ def test_it_lets_beat_read_the_schedules_from_the_database():
     entries = scheduler.all_as_schedule()
     assert entries["Sweep pending changes"].schedule.run_every.total_seconds() == 60
     assert entries["Sweep pending changes"].task == "subscribers.tasks.sweep_changes"
+
+
+def test_it_runs_every_scheduled_task_by_a_name_the_worker_knows():
+    """The sync's tasks moved to `sync.tasks` and kept their old names: beat's rows and messages queued
+    before an upgrade still reach them."""
+    import sync.tasks
+
+    app.loader.import_default_modules()
+    for task in PeriodicTask.objects.exclude(name="celery.backend_cleanup").values_list("task", flat=True):
+        assert task in app.tasks, task
+    for name in ("pull_roster", "sweep_changes", "push_changes"):
+        task = app.tasks[f"subscribers.tasks.{name}"]
+        assert task.run.__module__ == "sync.tasks" and task.name == getattr(sync.tasks, name).name

@@ -5,7 +5,7 @@ import pytest
 from interests.models import RemoteInterest
 from interests.tasks import discover_interests
 from preference_center.celery import app
-from subscribers.models import SyncRun
+from sync.models import SyncRun
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
 

@@ -7,12 +7,13 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
-from subscribers.models import PreferenceChange, SyncRun
+from subscribers.models import PreferenceChange
+from sync.models import SyncRun
 from tests.sync_helpers import newsletter, subscriber
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
 
-DASHBOARD = reverse("admin:subscribers_sync_dashboard")
+DASHBOARD = reverse("admin:sync_dashboard")
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from preference_center import imis
-from subscribers.models import SyncRun
+from sync.models import SyncRun
 
 from ..models import RemoteInterest, SkippedImisField
 from ..signals import interests_changed

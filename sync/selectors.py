@@ -1,4 +1,4 @@
-"""Selectors of the sync: what the dashboard shows (reads only)."""
+"""Selectors of the sync: what the dashboard and the missing-UD-rows report show (reads only)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from interests.models import RemoteInterest
 from preference_center import imis
+from subscribers.models import PreferenceChange, Subscriber
 
-from .models import PreferenceChange, SyncRun
-from .selectors import missing_ud_row_counts
+from .models import MissingUdRow, SyncRun
 
 State = PreferenceChange.State
 
@@ -63,3 +63,18 @@ def sync_overview_get(*, now=None, check_imis=True) -> SyncOverview:
         failing_reasons=reasons,
         missing_ud_rows=missing_ud_row_counts(),
     )
+
+
+def missing_ud_row_counts() -> list[tuple[str, int]]:
+    """(UD table, members without a row in it) for each offered table where some are missing, by table."""
+    return list(
+        MissingUdRow.objects.order_by("table_name")
+        .values_list("table_name")
+        .annotate(n=Count("id"))
+        .values_list("table_name", "n")
+    )
+
+
+def missing_ud_row_members(*, table_name: str):
+    """The members without a row in `table_name` (as the last pull found them), by iMIS ID."""
+    return Subscriber.objects.filter(missing_ud_rows__table_name=table_name).order_by("imis_id")

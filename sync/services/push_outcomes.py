@@ -12,7 +12,7 @@ from django.db.models import Case, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from ..models import Preference, PreferenceChange
+from subscribers.models import Preference, PreferenceChange
 
 logger = logging.getLogger(__name__)
 

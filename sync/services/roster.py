@@ -37,8 +37,9 @@ from psycopg.errors import UniqueViolation
 
 from interests.models import RemoteInterest
 from preference_center import imis
+from subscribers.models import Preference, PreferenceChange, Subscriber, mailable_q
 
-from ..models import Preference, PreferenceChange, Subscriber, SyncRun, mailable_q
+from ..models import SyncRun
 from .ud_rows import UdRowsSeen, missing_ud_rows_forget, missing_ud_rows_record
 
 logger = logging.getLogger(__name__)

@@ -34,8 +34,9 @@ from django.utils import timezone
 
 from interests.models import RemoteInterest
 from preference_center import imis
+from subscribers.models import PreferenceChange
 
-from ..models import PreferenceChange, SyncRun
+from ..models import SyncRun
 from .claims import (  # noqa: F401 - the push's API: claims are part of it
     SUPERSEDED,
     Claim,
