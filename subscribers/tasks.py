@@ -5,7 +5,7 @@ from celery import shared_task
 from .services import links
 
 
-@shared_task(ignore_result=True)
+@shared_task(name=links.MAIL_LINKS_TASK, ignore_result=True)
 def mail_links(subscriber_ids):
     """Mail fresh personal links to members who asked for them (ids only: no address in the message)."""
     return links.links_mail(subscriber_ids=subscriber_ids)

@@ -6,11 +6,11 @@ beat's PeriodicTask rows name them so."""
 
 from celery import shared_task
 
-from .outbox import send_push
+from .outbox import PUSH_TASK, send_push
 from .services import push, roster
 
 
-@shared_task(name="subscribers.tasks.push_changes", bind=True, ignore_result=True, max_retries=None)
+@shared_task(name=PUSH_TASK, bind=True, ignore_result=True, max_retries=None)
 def push_changes(self):
     """Push due pending changes to iMIS. iMIS unreachable, or changes still waiting for their backoff: this
     task comes back when the first of them is due."""

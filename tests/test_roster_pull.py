@@ -11,9 +11,9 @@ from django.test import override_settings
 from interests.models import RemoteInterest
 from preference_center.imis.sandbox import build_sandbox, member_id
 from subscribers.models import Preference, PreferenceChange, Subscriber
-from subscribers.services import push
 from subscribers.services.preferences import preferences_save
 from sync.models import SyncRun
+from sync.services import push
 from sync.services.roster import roster_pull
 from sync.tasks import pull_roster
 from tests.conftest import fetch, q

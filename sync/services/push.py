@@ -37,6 +37,7 @@ from preference_center import imis
 from subscribers.models import PreferenceChange
 
 from ..models import SyncRun
+from ..outbox import enqueue_push, send_push
 from .claims import (  # noqa: F401 - the push's API: claims are part of it
     SUPERSEDED,
     Claim,
@@ -314,8 +315,6 @@ def _seconds_until_next_waiting_change() -> float | None:
 
 def changes_retry(*, change_ids) -> int:
     """Staff retry of failed changes (after fixing iMIS): back to pending, pushed right away."""
-    from ..outbox import enqueue_push
-
     with transaction.atomic():
         count = PreferenceChange.objects.filter(id__in=list(change_ids), state=State.FAILED).update(
             state=State.PENDING, next_attempt_at=None, claimed_at=None
@@ -329,8 +328,6 @@ def changes_sweep(*, now=None) -> dict:
     """The safety net (beat, every minute): changes whose worker died go back to pending, and when changes
     are due, push messages are sent again (the one sent on save may have been lost: Redis down, a worker
     killed). Up to PUSH_SWEEP_MESSAGES messages, so that several workers share a backlog."""
-    from ..outbox import send_push
-
     now = now or timezone.now()
     released = changes_release_stale(now=now)
     due = changes_due_count(now=now)
