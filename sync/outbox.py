@@ -3,7 +3,7 @@
 
 So a member's save never waits for a sick Redis: its message is sent once, without Celery's publish
 retries, within REDIS_TIMEOUT (settings), and not at all while the process's Redis breaker is open
-(preference_center.breaker) after a failure."""
+(preference_center.lib.breaker) after a failure."""
 
 import logging
 import threading
@@ -12,8 +12,8 @@ import time
 from django.conf import settings
 from django.db import transaction
 
-from preference_center.breaker import redis_breaker
 from preference_center.celery import app
+from preference_center.lib.breaker import redis_breaker
 
 logger = logging.getLogger(__name__)
 

@@ -106,3 +106,15 @@ def test_it_lets_each_app_depend_one_way():
             elif other_app == "mailing" and app not in ("mailing", "ops") and module not in MAY_IMPORT_MAILING:
                 broken.add((module, other))
     assert broken == NOT_YET
+
+
+def test_it_lets_only_the_sync_and_discovery_call_the_imis_gateway():
+    gateway = "preference_center.imis"
+    callers = {
+        module
+        for module, imported in import_graph().items()
+        if not module.startswith(gateway)
+        and module != "preference_center.management.commands.imis_sandbox"  # builds a test iMIS: not a call
+        and any(other == gateway or other.startswith(gateway + ".") for other in imported)
+    }
+    assert callers and {m for m in callers if m.split(".")[0] != "sync"} == {"interests.services.discovery"}
