@@ -49,10 +49,6 @@ class RemoteInterest(models.Model):
     def activity_product_code(self):
         return self.product_code or self.field_name
 
-    @property
-    def on_form(self):
-        return self.visible and self.present_in_imis
-
 
 class SkippedImisField(models.Model):
     """A UD_Field row the last discovery did not offer as an interest, and why (shown to staff).

@@ -5,15 +5,10 @@ from __future__ import annotations
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from subscribers.models import Preference, Subscriber, mailable_q
+from subscribers.models import Preference, mailable_q
 from sync.models import SyncRun
 
 from .models import RemoteInterest, SkippedImisField
-
-
-def interest_target_group(*, interest: RemoteInterest) -> QuerySet[Subscriber]:
-    """The members a mailing to this interest reaches: mailable, with the interest on."""
-    return Subscriber.objects.filter(mailable_q(), preferences__interest=interest, preferences__value=True).distinct()
 
 
 def interests_with_audience(queryset: QuerySet[RemoteInterest] | None = None) -> QuerySet[RemoteInterest]:

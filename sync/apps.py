@@ -6,4 +6,6 @@ class SyncConfig(AppConfig):
     verbose_name = "Sync with iMIS"
 
     def ready(self):
-        from . import receivers  # noqa: F401 - a member's save asks for a push
+        # The receiver: a member's save asks for a push. The tasks: the outbox sends the push by name, so
+        # every process (the web too, not only workers) must have registered it.
+        from . import receivers, tasks  # noqa: F401

@@ -12,7 +12,6 @@ class SyncRun(models.Model):
         DISCOVER = "discover", "discovery"
         PULL = "pull", "pull"
         PUSH = "push", "push"
-        SWEEP = "sweep", "sweep"
 
     kind = models.CharField(max_length=10, choices=Kind.choices, db_index=True)
     started_at = models.DateTimeField(db_index=True)

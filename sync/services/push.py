@@ -113,7 +113,6 @@ class Outgoing:
     subscriber_id: int
     imis_id: str
     interest: RemoteInterest
-    old_value: bool | None
     new_value: bool
     created_at: datetime.datetime
     attempts: int
@@ -133,7 +132,6 @@ def _outgoing(claim) -> list[Outgoing]:
             "subscriber_id",
             "subscriber__imis_id",
             "interest_id",
-            "old_value",
             "new_value",
             "created_at",
             "attempts",
@@ -141,8 +139,8 @@ def _outgoing(claim) -> list[Outgoing]:
     )
     interests = RemoteInterest.objects.in_bulk({r[4] for r in rows})
     return [
-        Outgoing(cid, str(uuid), sid, imis_id, interests[iid], old, new, created, attempts)
-        for cid, uuid, sid, imis_id, iid, old, new, created, attempts in rows
+        Outgoing(cid, str(uuid), sid, imis_id, interests[iid], new, created, attempts)
+        for cid, uuid, sid, imis_id, iid, new, created, attempts in rows
     ]
 
 
@@ -156,7 +154,6 @@ def _value_change(change: Outgoing) -> imis.ValueChange:
         product_code=change.interest.activity_product_code,
         description=f"Opted {'in' if change.new_value else 'out'}: {change.interest.display_label}",
         transaction_date=change.created_at,
-        old_value=change.old_value,
     )
 
 
