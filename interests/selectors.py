@@ -29,7 +29,7 @@ def interests_with_audience(queryset: QuerySet[RemoteInterest] | None = None) ->
 
 def interests_on_form() -> QuerySet[RemoteInterest]:
     """What members see, in staff order: visible and still present in iMIS."""
-    return RemoteInterest.objects.filter(visible=True, present_in_imis=True).order_by("position", "id")
+    return RemoteInterest.objects.on_form().order_by("position", "id")
 
 
 def interests_hidden_by_imis() -> QuerySet[RemoteInterest]:

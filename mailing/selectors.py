@@ -12,6 +12,7 @@ from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
 from interests.models import RemoteInterest
+from interests.selectors import interests_on_form
 from subscribers.models import Preference, PreferenceChange, Subscriber, mailable_q
 from subscribers.services.links import CSV_HEADER, link_rows
 
@@ -21,11 +22,6 @@ EXPORT_COLUMNS = CSV_HEADER
 
 class InvalidTargetGroup(ValueError):
     """A combination that names interests not on the form, or names none to mail."""
-
-
-def interests_on_form() -> QuerySet[RemoteInterest]:
-    """The interests members see (visible and present in iMIS), in form order: one target group each."""
-    return RemoteInterest.objects.filter(visible=True, present_in_imis=True).order_by("position", "id")
 
 
 def target_groups_with_sizes() -> QuerySet[RemoteInterest]:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import FilteredRelation, Q
 
-from interests.models import RemoteInterest
+from interests.models import RemoteInterest, display_label
 
 from . import tokens
 from .models import Preference, Subscriber, mailable_q
@@ -77,14 +77,14 @@ def form_state(*, subscriber_id: int | None) -> FormState:
     """The interests on the form (visible and present in iMIS, by position) with the member's values, in
     one query whatever the number of interests. No Preference row reads as unticked."""
     rows = (
-        RemoteInterest.objects.filter(visible=True, present_in_imis=True)
+        RemoteInterest.objects.on_form()
         .annotate(mine=FilteredRelation("preferences", condition=Q(preferences__subscriber_id=subscriber_id)))
         .order_by("position", "id")
         .values_list("id", "label", "prompt", "field_name", "description", "group", "mine__value")
     )
     specs, values = [], {}
     for pk, label, prompt, field_name, description, group, value in rows:
-        specs.append(InterestSpec(pk, label or prompt or field_name, description, group))
+        specs.append(InterestSpec(pk, display_label(label, prompt, field_name), description, group))
         values[pk] = bool(value)
     return FormState(specs=tuple(specs), values=values)
 
@@ -99,7 +99,7 @@ def _member_form_sql() -> str:
         "SELECT s.id, s.imis_id, s.email, s.first_name, s.token_version, s.exclude_mail, "  # noqa: S608
         f"i.id, i.label, i.prompt, i.field_name, i.description, i.{quote('group')}, p.value "
         f"FROM {subscriber} s "
-        f"LEFT JOIN {interest} i ON i.visible AND i.present_in_imis "
+        f"LEFT JOIN {interest} i ON i.visible AND i.present_in_imis "  # RemoteInterestQuerySet.on_form
         f"LEFT JOIN {preference} p ON p.subscriber_id = s.id AND p.interest_id = i.id "
         "WHERE s.id = %s AND s.active "
         "ORDER BY i.position, i.id"
@@ -131,7 +131,7 @@ def member_form_of(payload: tokens.LinkPayload) -> tuple[Subscriber, FormState] 
     specs, values = [], {}
     for *_, pk, label, prompt, field_name, description, group, value in rows:
         if pk is not None:  # no interest on the form: one row of NULLs
-            specs.append(InterestSpec(pk, label or prompt or field_name, description, group))
+            specs.append(InterestSpec(pk, display_label(label, prompt, field_name), description, group))
             values[pk] = bool(value)
     return subscriber, FormState(specs=tuple(specs), values=values)
 
@@ -168,5 +168,5 @@ def interests_without_ud_row(*, subscriber_id: int) -> set[int]:
     tables = {t.lower() for t in seen.values_list("missing_ud_rows__table_name", flat=True)}
     if not tables:
         return set()
-    on_form = RemoteInterest.objects.filter(visible=True, present_in_imis=True).values_list("id", "table_name")
+    on_form = RemoteInterest.objects.on_form().values_list("id", "table_name")
     return {pk for pk, table_name in on_form if table_name.lower() in tables}

@@ -141,11 +141,6 @@ def interests_apply_discovery(*, discovery: imis.Discovery, seen_at=None) -> Dis
     return outcome
 
 
-def _first_line(exc):
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def interests_discover(*, using=None) -> SyncRun:
     """Read the checkbox fields from iMIS and apply them; record the run (kind "discover").
 
@@ -156,7 +151,7 @@ def interests_discover(*, using=None) -> SyncRun:
     try:
         discovery = imis.discover_checkbox_fields(using=using)
     except (imis.ImisError, DatabaseError) as exc:
-        run.error = f"iMIS could not be read: {_first_line(exc)}"
+        run.error = f"iMIS could not be read: {imis.plain_message(exc)}"
         logger.warning("discovery failed: %s", run.error)
     else:
         try:

@@ -17,7 +17,7 @@ from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
 from .columns import column_type, not_boolean_reason
-from .errors import ImisError, ImisUnavailable, translated_errors
+from .errors import ImisError, ImisUnavailable, plain_message, translated_errors
 from .identifiers import is_valid_identifier
 from .statements import REQUIRED_TABLES, Statements
 from .types import (
@@ -371,7 +371,7 @@ def health_check(using=None, ud_tables: Iterable[str] = ()) -> Health:
         health.reachable = True
         physical = catalogue(using)
     except (DatabaseError, ImisUnavailable) as exc:
-        health.error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        health.error = plain_message(exc)
         return health
     finally:
         # A failed probe may leave a broken connection behind; the next caller gets a fresh one.

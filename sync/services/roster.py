@@ -75,7 +75,7 @@ def roster_pull(*, using: str | None = None, progress: Progress | None = None) -
         return run
     try:
         _pull_members(using, started, counts, progress)
-        interests = list(RemoteInterest.objects.filter(visible=True, present_in_imis=True).order_by("table_name", "id"))
+        interests = list(RemoteInterest.objects.on_form().order_by("table_name", "id"))
         by_table = defaultdict(list)
         for interest in interests:
             by_table[interest.table_name].append(interest)
@@ -89,9 +89,7 @@ def roster_pull(*, using: str | None = None, progress: Progress | None = None) -
                 raise
             except (imis.InvalidIdentifier, imis.ImisError, DatabaseError) as exc:
                 # One broken UD table (renamed, dropped) must not stop the others.
-                errors.append(
-                    f"{table}: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-                )
+                errors.append(f"{table}: {type(exc).__name__}: {imis.plain_message(exc)}")
         missing_ud_rows_forget(keep_tables=by_table)
         counts["mailable"] = Subscriber.objects.filter(mailable_q()).count()
         run.ok = not errors
