@@ -1,30 +1,12 @@
-"""Reads of interests: the staff list with target group sizes, the member form's layout, discovery state."""
+"""Reads of interests: what is on the form, what iMIS took off it, discovery state."""
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 
-from subscribers.models import Preference, mailable_q
 from sync.models import SyncRun
 
 from .models import RemoteInterest, SkippedImisField
-
-
-def interests_with_audience(queryset: QuerySet[RemoteInterest] | None = None) -> QuerySet[RemoteInterest]:
-    """Interests annotated with `audience`, the size of their target group.
-
-    One correlated subquery per row of the same statement, so a page of interests costs one query
-    whatever its length; it walks the (interest, value) index of Preference."""
-    queryset = RemoteInterest.objects.all() if queryset is None else queryset
-    counts = (
-        Preference.objects.filter(mailable_q("subscriber__"), interest=OuterRef("pk"), value=True)
-        .order_by()
-        .values("interest")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return queryset.annotate(audience=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0)))
 
 
 def interests_on_form() -> QuerySet[RemoteInterest]:

@@ -12,7 +12,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
 from subscribers.forms import interest_fieldsets
-from subscribers.selectors import form_specs
+from subscribers.selectors import form_specs, interests_with_audience
 
 from .. import selectors, services
 from ..models import RemoteInterest
@@ -85,7 +85,7 @@ class RemoteInterestAdmin(admin.ModelAdmin):
     # --- what is shown ----------------------------------------------------------------------------
 
     def get_queryset(self, request):
-        return selectors.interests_with_audience(super().get_queryset(request))
+        return interests_with_audience(super().get_queryset(request))
 
     def get_list_display(self, request):
         columns = list(super().get_list_display(request))
