@@ -57,7 +57,7 @@ extra = {"rows": rows}
 
 SETUP = """
 from interests.models import RemoteInterest
-from interests.services.discovery import interests_discover
+from sync.services.discovery import interests_discover
 assert interests_discover().ok
 RemoteInterest.objects.update(visible=False)
 n = RemoteInterest.objects.filter(table_name__startswith="ud_Extra_").update(visible=True)

@@ -1,10 +1,8 @@
-"""Reads of interests: what is on the form, what iMIS took off it, discovery state."""
+"""Reads of interests: what is on the form, what iMIS took off it, what discovery skipped."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
-
-from sync.models import SyncRun
 
 from .models import RemoteInterest, SkippedImisField
 
@@ -21,7 +19,3 @@ def interests_hidden_by_imis() -> QuerySet[RemoteInterest]:
 
 def skipped_fields() -> QuerySet[SkippedImisField]:
     return SkippedImisField.objects.all()
-
-
-def discovery_last_run() -> SyncRun | None:
-    return SyncRun.objects.filter(kind=SyncRun.Kind.DISCOVER).order_by("-started_at", "-id").first()

@@ -78,3 +78,7 @@ def missing_ud_row_counts() -> list[tuple[str, int]]:
 def missing_ud_row_members(*, table_name: str):
     """The members without a row in `table_name` (as the last pull found them), by iMIS ID."""
     return Subscriber.objects.filter(missing_ud_rows__table_name=table_name).order_by("imis_id")
+
+
+def discovery_last_run() -> SyncRun | None:
+    return SyncRun.objects.filter(kind=SyncRun.Kind.DISCOVER).order_by("-started_at", "-id").first()

@@ -1,13 +1,13 @@
 """Celery tasks of the sync: thin, they call services. The schedules live in django-celery-beat (data
-migration preference_center 0001: pull every 10 minutes, sweep every minute).
+migration preference_center 0001: discovery hourly, pull every 10 minutes, sweep every minute).
 
-The names are the ones these tasks had when they lived in `subscribers`: messages already queued and the
+The names are the ones these tasks had when they lived in `subscribers` and `interests`: messages already queued and the
 beat's PeriodicTask rows name them so."""
 
 from celery import shared_task
 
 from .outbox import PUSH_TASK, send_push
-from .services import push, roster
+from .services import discovery, push, roster
 
 
 @shared_task(name=PUSH_TASK, bind=True, ignore_result=True, max_retries=None)
@@ -36,3 +36,11 @@ def pull_roster():
 def sweep_changes():
     """Safety net on beat: release changes of dead workers, re-send lost push messages."""
     return push.changes_sweep()
+
+
+@shared_task(name="interests.tasks.discover_interests", ignore_result=True)
+def discover_interests():
+    """Hourly (django-celery-beat): bring the interests in line with iMIS. Returns the SyncRun id.
+
+    No retry: a failed run records its error, and the next hour's run is the retry."""
+    return discovery.interests_discover().pk

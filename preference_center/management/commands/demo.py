@@ -5,9 +5,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from interests.models import RemoteInterest
-from interests.services.discovery import interests_discover
 from subscribers.selectors import mailable_subscribers
 from subscribers.tokens import one_click_url, preference_url
+from sync.services.discovery import interests_discover
 from sync.services.roster import roster_pull
 
 ADMIN_USERNAME = "admin"
