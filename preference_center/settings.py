@@ -248,7 +248,7 @@ IMIS_PULL_LOCK_SECONDS = env.int("IMIS_PULL_LOCK_SECONDS", default=3600)
 # Never on in production.
 BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
 
-# --- The push (subscribers/services/push.py) -----------------------------------------------------------
+# --- The push (sync/services/push.py) ----------------------------------------------------------------
 # Changes per iMIS transaction.
 PUSH_BATCH_SIZE = env.int("PUSH_BATCH_SIZE", default=500)
 # Batches one push task runs before handing over to a new message (other tasks get their turn).

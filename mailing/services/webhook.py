@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from preference_center.celery import app
+from preference_center.lib.backoff import exponential_backoff
 from subscribers.models import PreferenceChange
 
 from ..models import WebhookDelivery
@@ -49,7 +50,7 @@ def webhook_configured() -> bool:
 
 def backoff(attempts: int) -> timedelta:
     """30 s after the first failure, doubling, at most 6 hours."""
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 6 * 3600))
+    return timedelta(seconds=exponential_backoff(attempts, base=30, cap=6 * 3600))
 
 
 def sign(*, body: bytes, timestamp: int, secret: str) -> str:
