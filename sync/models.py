@@ -6,7 +6,7 @@ from django.db import models
 
 
 class SyncRun(models.Model):
-    """One discovery, pull, push or sweep run: what it did and how long it took (the dashboard)."""
+    """One discovery, pull or push run: what it did and how long it took (the dashboard)."""
 
     class Kind(models.TextChoices):
         DISCOVER = "discover", "discovery"

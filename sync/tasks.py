@@ -1,8 +1,8 @@
 """Celery tasks of the sync: thin, they call services. The schedules live in django-celery-beat (data
 migration preference_center 0001: discovery hourly, pull every 10 minutes, sweep every minute).
 
-The names are the ones these tasks had when they lived in `subscribers` and `interests`: messages already queued and the
-beat's PeriodicTask rows name them so."""
+The names are the ones these tasks had when they lived in `subscribers` and `interests`: messages
+already queued and the beat's PeriodicTask rows name them so."""
 
 from celery import shared_task
 

@@ -67,7 +67,8 @@ def preferences_save(
     Only real changes are written, against the values as committed (not as a form or a cache showed
     them): the Preference rows that differ are upserted and one pending PreferenceChange is recorded per
     change (source, time, user agent, IP per PREFERENCES_IP_POLICY, the label shown), atomically; on
-    commit it sends `preferences_changed` (the sync pushes the changes). Returns the changes (empty: nothing changed, nothing written).
+    commit it sends `preferences_changed` (the sync pushes the changes). Returns the changes (empty:
+    nothing changed, nothing written).
 
     `specs`: the interests on the form (default: read them); an interest not on it raises NotOnForm, and
     nothing is written. The member must be active, and have `token_version` if one is given (the version
