@@ -385,7 +385,7 @@ LOGGING = {
         "json": {"()": "ops.json_logs.JsonFormatter"},
     },
     "filters": {
-        "redact_tokens": {"()": "subscribers.tokens.RedactTokensFilter"},
+        "redact_tokens": {"()": "preference_center.lib.redaction.RedactTokensFilter"},
         "request_id": {"()": "ops.request_id.RequestIdFilter"},
     },
     "handlers": {
