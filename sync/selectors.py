@@ -1,4 +1,5 @@
-"""Selectors of the sync: what the dashboard and the missing-UD-rows report show (reads only)."""
+"""Selectors of the sync: what the dashboard, the missing-UD-rows report and the interests admin (the last
+discovery) show (reads only)."""
 
 from __future__ import annotations
 
