@@ -13,4 +13,4 @@ keepalive = 5
 accesslog = "-"
 # Paths only, with personal-link tokens redacted (RedactingLogger); no query strings, no user agents.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
-logger_class = "preference_center.gunicorn_logging.RedactingLogger"
+logger_class = "preference_center.lib.gunicorn_logging.RedactingLogger"

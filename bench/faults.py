@@ -48,7 +48,7 @@ REFUSE_SECONDS = 30
 
 SETUP = """
 from interests.models import RemoteInterest
-from interests.services.discovery import interests_discover
+from sync.services.discovery import interests_discover
 assert interests_discover().ok
 RemoteInterest.objects.update(visible=False)
 RemoteInterest.objects.filter(table_name="ud_EmailPrefs", field_name__in=["NEWSLETTER", "EVENTS"]).update(visible=True)

@@ -51,7 +51,7 @@ POST_20 = "POST /p/<token>/, 20 changes"
 SETUP = """
 import json
 from interests.models import RemoteInterest
-from interests.services.discovery import interests_discover
+from sync.services.discovery import interests_discover
 assert interests_discover().ok
 RemoteInterest.objects.update(visible=False)
 ids = list(RemoteInterest.objects.filter(table_name__startswith="ud_Extra_", present_in_imis=True)

@@ -26,7 +26,7 @@ print(json.dumps({{"seconds": time.perf_counter() - t0,
 """
 
 PULL = """
-from subscribers.services.roster import roster_pull
+from sync.services.roster import roster_pull
 run = roster_pull()
 extra = {"counts": run.counts, "ok": run.ok, "error": run.error}
 """
@@ -57,7 +57,7 @@ extra = {"rows": rows}
 
 SETUP = """
 from interests.models import RemoteInterest
-from interests.services.discovery import interests_discover
+from sync.services.discovery import interests_discover
 assert interests_discover().ok
 RemoteInterest.objects.update(visible=False)
 n = RemoteInterest.objects.filter(table_name__startswith="ud_Extra_").update(visible=True)

@@ -68,7 +68,7 @@ def run(args):
     from interests.models import RemoteInterest
     from preference_center.imis.sandbox import build_sandbox, member_id
     from subscribers.models import Preference, PreferenceChange, Subscriber
-    from subscribers.services import push
+    from sync.services import push
 
     call_command("migrate", verbosity=0)
     members = [i for i in range(args.changes * 18 // 16 + 17) if i % 17 != 16][: args.changes]  # all with a UD row

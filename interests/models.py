@@ -2,6 +2,18 @@ from django.db import models
 from django.db.models.functions import Lower
 
 
+def display_label(label, prompt, field_name):
+    """What members read for an interest: staff's label, else iMIS's prompt, else the field's name."""
+    return label or prompt or field_name
+
+
+class RemoteInterestQuerySet(models.QuerySet):
+    def on_form(self):
+        """The interests members see: visible, and still present in iMIS. The one definition of the rule
+        (subscribers.selectors spells it in SQL for the member's one-statement page)."""
+        return self.filter(visible=True, present_in_imis=True)
+
+
 class RemoteInterest(models.Model):
     """A checkbox field of an iMIS UD table that staff may show on the member's form.
 
@@ -27,6 +39,8 @@ class RemoteInterest(models.Model):
     # iMIS is a first sight, not a change made in iMIS (no history row).
     values_pulled_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    objects = RemoteInterestQuerySet.as_manager()
+
     class Meta:
         ordering = ["position", "id"]
         constraints = [
@@ -39,7 +53,7 @@ class RemoteInterest(models.Model):
 
     @property
     def display_label(self):
-        return self.label or self.prompt or self.field_name
+        return display_label(self.label, self.prompt, self.field_name)
 
     @property
     def imis_name(self):
@@ -48,10 +62,6 @@ class RemoteInterest(models.Model):
     @property
     def activity_product_code(self):
         return self.product_code or self.field_name
-
-    @property
-    def on_form(self):
-        return self.visible and self.present_in_imis
 
 
 class SkippedImisField(models.Model):

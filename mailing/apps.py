@@ -6,4 +6,5 @@ class MailingConfig(AppConfig):
     verbose_name = "Mailing system"
 
     def ready(self):
-        from . import receivers  # noqa: F401  (connects the webhook to new PreferenceChange rows)
+        # receivers: the webhook hears of new PreferenceChange rows; tasks: enqueued by name, registered here
+        from . import receivers, tasks  # noqa: F401

@@ -1,6 +1,6 @@
 from django import forms
 
-from .selectors import interests_on_form
+from interests.selectors import interests_on_form
 
 
 class CombinationForm(forms.Form):

@@ -4,7 +4,7 @@ that are on the form, for the admin)."""
 from django.conf import settings
 from django.db import models
 
-from interests.models import RemoteInterest
+from interests.models import RemoteInterest, RemoteInterestQuerySet
 
 
 class ApiKey(models.Model):
@@ -82,9 +82,9 @@ class WebhookDelivery(models.Model):
         return f"webhook {self.change_id} {self.state}"
 
 
-class OnFormInterests(models.Manager):
+class OnFormInterests(models.Manager.from_queryset(RemoteInterestQuerySet)):
     def get_queryset(self):
-        return super().get_queryset().filter(visible=True, present_in_imis=True)
+        return super().get_queryset().on_form()
 
 
 class TargetGroup(RemoteInterest):

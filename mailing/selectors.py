@@ -7,12 +7,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
 from interests.models import RemoteInterest
+from interests.selectors import interests_on_form
 from subscribers.models import Preference, PreferenceChange, Subscriber, mailable_q
+from subscribers.selectors import interests_with_audience
 from subscribers.services.links import CSV_HEADER, link_rows
 
 EXPORT_CHUNK_SIZE = 2000
@@ -23,19 +25,9 @@ class InvalidTargetGroup(ValueError):
     """A combination that names interests not on the form, or names none to mail."""
 
 
-def interests_on_form() -> QuerySet[RemoteInterest]:
-    """The interests members see (visible and present in iMIS), in form order: one target group each."""
-    return RemoteInterest.objects.filter(visible=True, present_in_imis=True).order_by("position", "id")
-
-
 def target_groups_with_sizes() -> QuerySet[RemoteInterest]:
     """The interests on the form annotated with `size`, the members a mailing to each reaches. One query."""
-    return interests_on_form().annotate(
-        size=Count(
-            "preferences",
-            filter=Q(preferences__value=True) & mailable_q("preferences__subscriber__"),
-        )
-    )
+    return interests_with_audience(interests_on_form(), name="size")
 
 
 @dataclass(frozen=True)

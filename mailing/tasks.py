@@ -13,7 +13,7 @@ def webhook_deliver(self, delivery_id):
         raise self.retry(countdown=result.retry_in)
 
 
-@shared_task(ignore_result=True)
+@shared_task(name=webhook.WEBHOOK_SWEEP_TASK, ignore_result=True)
 def webhook_sweep():
     """Create deliveries for new changes and send those that are due (beat: every minute; and after a save)."""
     for delivery_id in webhook.webhook_collect():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from celery.signals import after_setup_logger, after_setup_task_logger, setup_logging
 
-from subscribers.tokens import RedactTokensFilter
+from preference_center.lib.redaction import RedactTokensFilter
 
 
 def _keep_django_logging(**kwargs):

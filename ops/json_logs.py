@@ -1,5 +1,5 @@
 """LOG_FORMAT=json: one JSON object per line, for log shippers. The handler keeps the token-redacting filter
-(subscribers.tokens), and the formatter redacts the traceback too, which the filter does not see."""
+(preference_center.lib.redaction), and the formatter redacts the traceback too, which the filter does not see."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime
 import json
 import logging
 
-from subscribers.tokens import redact
+from preference_center.lib.redaction import redact
 
 
 class JsonFormatter(logging.Formatter):

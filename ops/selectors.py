@@ -10,7 +10,8 @@ from django.db.models import Count, DurationField, F, Min, Q, Sum
 from django.utils import timezone
 
 from mailing.models import WebhookDelivery
-from subscribers.models import MissingUdRow, PreferenceChange, SyncRun
+from subscribers.models import PreferenceChange
+from sync.models import MissingUdRow, SyncRun
 
 State = PreferenceChange.State
 # Buckets of the save -> iMIS lag, in seconds: a save reaches iMIS within seconds when all is well; the

@@ -6,4 +6,5 @@ class PreferenceCenterConfig(AppConfig):
     verbose_name = "Preference center"
 
     def ready(self):
-        from . import checks, lookups  # noqa: F401 - registers the system checks and field__any
+        from . import checks  # noqa: F401 - registers the system checks
+        from .lib import lookups  # noqa: F401 - registers field__any

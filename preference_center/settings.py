@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "preference_center",
     "interests",
     "subscribers",
+    "sync",
     "mailing",
     "axes",  # admin sign-in lockout
     "ops",
@@ -54,7 +55,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "preference_center.request_guard.MemberFormBodyMiddleware",  # before the CSRF check reads the body
+    "preference_center.lib.request_guard.MemberFormBodyMiddleware",  # before the CSRF check reads the body
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -89,7 +90,7 @@ DATABASES = {
 # page three quarters of its throughput in bench/page.py (docs/benchmarks.md). Health checks: a connection
 # that died with a database restart is replaced before a request uses it, instead of failing that request.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)  # without a round trip: preference_center.postgresql
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)  # without a round trip: preference_center.lib.postgresql
 
 
 def postgres_for_our_data(config):
@@ -98,7 +99,7 @@ def postgres_for_our_data(config):
     member's save cost PostgreSQL more than running it). A pooler in transaction mode that cannot keep
     prepared statements (PgBouncer before 1.21) needs DATABASE_PREPARED_STATEMENTS=false."""
     if config["ENGINE"] == "django.db.backends.postgresql":
-        config["ENGINE"] = "preference_center.postgresql"  # health checks without a round trip
+        config["ENGINE"] = "preference_center.lib.postgresql"  # health checks without a round trip
         options = config.setdefault("OPTIONS", {})
         options.setdefault("server_side_binding", True)
         options.setdefault("prepare_threshold", 5 if env.bool("DATABASE_PREPARED_STATEMENTS", default=True) else None)
@@ -165,7 +166,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 # A sick Redis never holds a request: every Redis client (the cache, the broker) gives up on a connect or a
 # reply after REDIS_TIMEOUT seconds (Redis answers in well under a millisecond), and after a failure the
-# process leaves Redis alone for REDIS_BREAKER_SECONDS (preference_center.breaker): rate limits let requests
+# process leaves Redis alone for REDIS_BREAKER_SECONDS (preference_center.lib.breaker): rate limits let requests
 # through, saves leave their push message to the sweeper.
 REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=0.5)
 REDIS_BREAKER_SECONDS = env.float("REDIS_BREAKER_SECONDS", default=10.0)
@@ -174,7 +175,7 @@ _REDIS_TIMEOUTS = {"socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": RE
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "preference_center.cache.ReusingRedisCache",
+            "BACKEND": "preference_center.lib.cache.ReusingRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {**_REDIS_TIMEOUTS},
         }
@@ -208,7 +209,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
 # Publishes keep Celery's bounded retries (3, within a second), except a member's save's: it sends once
-# (subscribers.outbox), and the sweeper delivers what it could not.
+# (sync.outbox), and the sweeper delivers what it could not.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
@@ -247,7 +248,7 @@ IMIS_PULL_LOCK_SECONDS = env.int("IMIS_PULL_LOCK_SECONDS", default=3600)
 # Never on in production.
 BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
 
-# --- The push (subscribers/services/push.py) -----------------------------------------------------------
+# --- The push (sync/services/push.py) ----------------------------------------------------------------
 # Changes per iMIS transaction.
 PUSH_BATCH_SIZE = env.int("PUSH_BATCH_SIZE", default=500)
 # Batches one push task runs before handing over to a new message (other tasks get their turn).
@@ -281,7 +282,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # strict-origin: our own static and link requests from a personal page carry the origin only, never the
 # page's path (its token); POSTs still carry an Origin header, which the CSRF check compares.
 SECURE_REFERRER_POLICY = "strict-origin"
-# No request carries a file (preference_center.request_guard): the parser stops at the first file part,
+# No request carries a file (preference_center.lib.request_guard): the parser stops at the first file part,
 # before it writes anything to memory or disk.
 DATA_UPLOAD_MAX_NUMBER_FILES = 0
 X_FRAME_OPTIONS = "DENY"
@@ -384,7 +385,7 @@ LOGGING = {
         "json": {"()": "ops.json_logs.JsonFormatter"},
     },
     "filters": {
-        "redact_tokens": {"()": "subscribers.tokens.RedactTokensFilter"},
+        "redact_tokens": {"()": "preference_center.lib.redaction.RedactTokensFilter"},
         "request_id": {"()": "ops.request_id.RequestIdFilter"},
     },
     "handlers": {

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 # A plain 400 page: Django's own runs the CSRF check again, which reads the faulty body again (a 500).
-handler400 = "preference_center.request_guard.bad_request"
+handler400 = "preference_center.lib.request_guard.bad_request"
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -6,4 +6,4 @@ class SubscribersConfig(AppConfig):
     verbose_name = "Members and preferences"
 
     def ready(self):
-        from . import checks  # noqa: F401 - registers the system checks
+        from . import checks, tasks  # noqa: F401 - the system checks; the tasks, enqueued by name

@@ -73,10 +73,6 @@ class BasePreferenceForm(forms.Form):
 
     specs: tuple[InterestSpec, ...] = ()
 
-    def wanted(self, *, untick_all=False) -> dict[int, bool]:
-        """{interest id: value} for every interest on the form (unticked boxes are simply not posted)."""
-        return {spec.id: (False if untick_all else self.cleaned_data[spec.field_name]) for spec in self.specs}
-
 
 class ConfirmEmailForm(forms.Form):
     """PREFERENCES_CONFIRM_EMAIL: a forwarded mailing must not let its reader change the member's choices,

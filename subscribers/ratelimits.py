@@ -1,7 +1,7 @@
 """Rate limits on the member's pages: a count per client (or per address asked for) in a fixed window, kept
 in Django's cache (Redis in production).
 
-Every member's page counts its request in ONE Redis round trip (preference_center.cache.count_hit). That
+Every member's page counts its request in ONE Redis round trip (preference_center.lib.cache.count_hit). That
 is why this is not django-ratelimit (which needs two: add, then incr). The rules are the same: "60/m",
 "10/h", "5/15m"; the keys hold a hash of the client, never an address.
 
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import redis
 from django.core.cache import cache
 
-from preference_center.breaker import redis_breaker
-from preference_center.cache import count_hit
+from preference_center.lib.breaker import redis_breaker
+from preference_center.lib.cache import count_hit
 
 logger = logging.getLogger(__name__)
 

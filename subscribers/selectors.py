@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, FilteredRelation, Q
+from django.db.models import Count, FilteredRelation, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from interests.models import RemoteInterest
+from interests.models import RemoteInterest, display_label
 
 from . import tokens
-from .models import MissingUdRow, Preference, Subscriber, mailable_q
+from .models import Preference, Subscriber, mailable_q
 
 
 @dataclass(frozen=True)
@@ -77,14 +78,14 @@ def form_state(*, subscriber_id: int | None) -> FormState:
     """The interests on the form (visible and present in iMIS, by position) with the member's values, in
     one query whatever the number of interests. No Preference row reads as unticked."""
     rows = (
-        RemoteInterest.objects.filter(visible=True, present_in_imis=True)
+        RemoteInterest.objects.on_form()
         .annotate(mine=FilteredRelation("preferences", condition=Q(preferences__subscriber_id=subscriber_id)))
         .order_by("position", "id")
         .values_list("id", "label", "prompt", "field_name", "description", "group", "mine__value")
     )
     specs, values = [], {}
     for pk, label, prompt, field_name, description, group, value in rows:
-        specs.append(InterestSpec(pk, label or prompt or field_name, description, group))
+        specs.append(InterestSpec(pk, display_label(label, prompt, field_name), description, group))
         values[pk] = bool(value)
     return FormState(specs=tuple(specs), values=values)
 
@@ -99,7 +100,7 @@ def _member_form_sql() -> str:
         "SELECT s.id, s.imis_id, s.email, s.first_name, s.token_version, s.exclude_mail, "  # noqa: S608
         f"i.id, i.label, i.prompt, i.field_name, i.description, i.{quote('group')}, p.value "
         f"FROM {subscriber} s "
-        f"LEFT JOIN {interest} i ON i.visible AND i.present_in_imis "
+        f"LEFT JOIN {interest} i ON i.visible AND i.present_in_imis "  # RemoteInterestQuerySet.on_form
         f"LEFT JOIN {preference} p ON p.subscriber_id = s.id AND p.interest_id = i.id "
         "WHERE s.id = %s AND s.active "
         "ORDER BY i.position, i.id"
@@ -131,7 +132,7 @@ def member_form_of(payload: tokens.LinkPayload) -> tuple[Subscriber, FormState] 
     specs, values = [], {}
     for *_, pk, label, prompt, field_name, description, group, value in rows:
         if pk is not None:  # no interest on the form: one row of NULLs
-            specs.append(InterestSpec(pk, label or prompt or field_name, description, group))
+            specs.append(InterestSpec(pk, display_label(label, prompt, field_name), description, group))
             values[pk] = bool(value)
     return subscriber, FormState(specs=tuple(specs), values=values)
 
@@ -163,25 +164,29 @@ def interests_without_ud_row(*, subscriber_id: int) -> set[int]:
     missing rows itself (IMIS_CREATE_MISSING_UD_ROWS). One query for a member with every row."""
     if settings.IMIS_CREATE_MISSING_UD_ROWS:
         return set()
-    tables = {
-        t.lower() for t in MissingUdRow.objects.filter(subscriber_id=subscriber_id).values_list("table_name", flat=True)
-    }
+    # Through the reverse relation: the sync records these rows (sync.MissingUdRow), members do not import it.
+    seen = Subscriber.objects.filter(pk=subscriber_id, missing_ud_rows__isnull=False)
+    tables = {t.lower() for t in seen.values_list("missing_ud_rows__table_name", flat=True)}
     if not tables:
         return set()
-    on_form = RemoteInterest.objects.filter(visible=True, present_in_imis=True).values_list("id", "table_name")
+    on_form = RemoteInterest.objects.on_form().values_list("id", "table_name")
     return {pk for pk, table_name in on_form if table_name.lower() in tables}
 
 
-def missing_ud_row_counts() -> list[tuple[str, int]]:
-    """(UD table, members without a row in it) for each offered table where some are missing, by table."""
-    return list(
-        MissingUdRow.objects.order_by("table_name")
-        .values_list("table_name")
-        .annotate(n=Count("id"))
-        .values_list("table_name", "n")
+def interests_with_audience(
+    queryset: QuerySet[RemoteInterest] | None = None, *, name: str = "audience"
+) -> QuerySet[RemoteInterest]:
+    """Interests annotated with `name`, the size of their target group: the mailable members who have the
+    interest on. The one count of it (the interests admin, mailing's target groups and API).
+
+    One correlated subquery per row of the same statement, so a page of interests costs one query
+    whatever its length; it walks the (interest, value) index of Preference."""
+    queryset = RemoteInterest.objects.all() if queryset is None else queryset
+    counts = (
+        Preference.objects.filter(mailable_q("subscriber__"), interest=OuterRef("pk"), value=True)
+        .order_by()
+        .values("interest")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
-
-
-def missing_ud_row_members(*, table_name: str):
-    """The members without a row in `table_name` (as the last pull found them), by iMIS ID."""
-    return Subscriber.objects.filter(missing_ud_rows__table_name=table_name).order_by("imis_id")
+    return queryset.annotate(**{name: Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))})

@@ -1,41 +1,11 @@
-"""Celery tasks: thin, they call services. Run by `celery worker`; the schedules live in django-celery-beat
-(data migration preference_center 0001: discovery hourly, pull every 10 minutes, sweep every minute)."""
+"""Celery tasks of the members: thin, they call services (the sync's tasks are in sync.tasks)."""
 
 from celery import shared_task
 
-from .outbox import send_push
-from .services import links, push, roster
+from .services import links
 
 
-@shared_task(bind=True, ignore_result=True, max_retries=None)
-def push_changes(self):
-    """Push due pending changes to iMIS. iMIS unreachable, or changes still waiting for their backoff: this
-    task comes back when the first of them is due."""
-    result = push.changes_push()
-    if self.request.is_eager:
-        pass  # in the web process (no broker): the next save or the sweeper pushes what is left
-    elif result.retry_later:
-        raise self.retry(countdown=result.retry_in)
-    elif result.wake_in is not None:
-        raise self.retry(countdown=result.wake_in)  # changes still waiting for their backoff
-    if result.more:
-        send_push()  # the rest in a new message, so that other tasks get their turn
-    return result.counts
-
-
-@shared_task(ignore_result=True)
-def pull_roster():
-    """Pull members and their checkbox values from iMIS (scheduled on beat). Returns the SyncRun id."""
-    return roster.roster_pull().pk
-
-
-@shared_task(ignore_result=True)
-def sweep_changes():
-    """Safety net on beat: release changes of dead workers, re-send lost push messages."""
-    return push.changes_sweep()
-
-
-@shared_task(ignore_result=True)
+@shared_task(name=links.MAIL_LINKS_TASK, ignore_result=True)
 def mail_links(subscriber_ids):
     """Mail fresh personal links to members who asked for them (ids only: no address in the message)."""
     return links.links_mail(subscriber_ids=subscriber_ids)

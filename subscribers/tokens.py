@@ -5,13 +5,11 @@ No personal data in the URL: the payload is two integers, signed with SECRET_KEY
 is refused by `read_token` without touching the database; a rotated one (the member's `token_version`
 was bumped) is refused by the selector that loads the subscriber.
 
-This module imports no models, so that logging can use `RedactTokensFilter` before the apps load.
+Logs never show a token: preference_center.lib.redaction takes them out of every log line.
 """
 
 from __future__ import annotations
 
-import logging
-import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -72,39 +70,3 @@ def preference_url(subscriber) -> str:
 def one_click_url(subscriber) -> str:
     """The absolute RFC 8058 one-click URL, for the mailing's List-Unsubscribe header."""
     return settings.SITE_URL + reverse("one_click", args=[make_token(subscriber)])
-
-
-# Personal pages live under /p/<token>/: logs (Django's "Not Found: /p/..." warnings, errors with the
-# request path) keep the path shape but never the token.
-_TOKEN_IN_PATH = re.compile(r"(/p/)[^/\s?\"']+")
-# Nor an email address that a client put in a path (e.g. /api/v1/members/<address>/), raw or %-encoded.
-_EMAIL = re.compile(r"[\w.+%-]{1,200}(?:@|%40)[\w-]{1,63}(?:\.[\w-]{1,63})+")  # bounded: no slow backtracking
-
-
-def redact(text: str) -> str:
-    return _EMAIL.sub("[email]", _TOKEN_IN_PATH.sub(r"\1[token]", text))
-
-
-_TRACEBACKS = logging.Formatter()
-
-
-class RedactTokensFilter(logging.Filter):
-    """A logging filter that replaces personal-link tokens (and addresses) with "[token]" ("[email]") in the
-    message and in the traceback: a traceback is formatted here, redacted, and kept as the record's
-    exc_text, which formatters print instead of formatting the exception again."""
-
-    def filter(self, record):
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken record is the formatter's problem, not ours
-            return True
-        redacted = redact(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        if record.stack_info:
-            record.stack_info = redact(record.stack_info)
-        return True

@@ -55,6 +55,6 @@ def member():
 @pytest.fixture(autouse=True)
 def _redis_breaker_closed():
     """Each test starts with this process's Redis breaker closed (a test that stopped Redis tripped it)."""
-    from preference_center.breaker import redis_breaker
+    from preference_center.lib.breaker import redis_breaker
 
     redis_breaker.reset()

@@ -5,7 +5,7 @@ from django.db import connections, transaction
 from interests.models import RemoteInterest
 from preference_center.imis.sandbox import member_id
 from subscribers.models import Preference, PreferenceChange, Subscriber
-from subscribers.outbox import enqueue_push
+from sync.outbox import enqueue_push
 from tests.conftest import fetch, q
 
 

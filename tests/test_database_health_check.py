@@ -1,4 +1,4 @@
-"""The health check of our PostgreSQL connections (preference_center.postgresql): a connection the server
+"""The health check of our PostgreSQL connections (preference_center.lib.postgresql): a connection the server
 closed is replaced before a request uses it, and checking a healthy one costs no round trip."""
 
 import time

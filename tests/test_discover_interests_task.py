@@ -3,9 +3,9 @@
 import pytest
 
 from interests.models import RemoteInterest
-from interests.tasks import discover_interests
 from preference_center.celery import app
-from subscribers.models import SyncRun
+from sync.models import SyncRun
+from sync.tasks import discover_interests
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
 

@@ -6,9 +6,9 @@ from mssql.introspection import DatabaseIntrospection as SqlServerIntrospection
 
 from interests.models import RemoteInterest, SkippedImisField
 from interests.selectors import interests_on_form
-from interests.services import interests_discover
 from preference_center.imis.columns import SQL_SERVER_TYPES, ColumnType, column_type
 from preference_center.imis.sandbox import build_sandbox
+from sync.services.discovery import interests_discover
 from tests.conftest import ALL_DATABASES, q
 from tests.interests_helpers import add_ud_field, drop_ud_field, execute
 

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 from gunicorn.config import Config
 
-from preference_center.gunicorn_logging import RedactingLogger
+from preference_center.lib.gunicorn_logging import RedactingLogger
 
 TOKEN = "WzEsMV0:1xWnig:MSjOd2JSNEKn6AFWvTYoifyQn7ffvzQp8jEp4Mpbkbs"
 

@@ -16,7 +16,7 @@ import pytest
 from django.test import override_settings
 from gunicorn.config import Config
 
-from preference_center.gunicorn_logging import RedactingLogger
+from preference_center.lib.gunicorn_logging import RedactingLogger
 from subscribers.tokens import token_for
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from interests.models import RemoteInterest
-from subscribers.models import SyncRun
+from sync.models import SyncRun
 from tests.interests_helpers import add_ud_field, drop_ud_field, set_prompt, unreachable_imis
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])

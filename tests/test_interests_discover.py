@@ -4,8 +4,9 @@ import pytest
 
 from interests.models import RemoteInterest, SkippedImisField
 from interests.selectors import interests_on_form
-from interests.services import interests_discover
-from subscribers.models import PreferenceChange, SyncRun
+from subscribers.models import PreferenceChange
+from sync.models import SyncRun
+from sync.services.discovery import interests_discover
 from tests.conftest import ALL_DATABASES, fetch, q
 from tests.interests_helpers import (
     add_ud_field,

@@ -12,8 +12,9 @@ from django.db import connections
 from ops.json_logs import JsonFormatter
 from ops.request_id import RequestIdFilter
 from preference_center.imis.sandbox import build_sandbox
+from preference_center.lib.redaction import RedactTokensFilter
 from subscribers.models import PreferenceChange
-from subscribers.tokens import RedactTokensFilter, make_token
+from subscribers.tokens import make_token
 from tests.members_helpers import form_url, post
 from tests.sync_helpers import newsletter, subscriber
 from tests.workers import Beat, Worker, publishing_to, wait_until

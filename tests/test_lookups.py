@@ -1,4 +1,4 @@
-"""`field__any`: `__in` with the list as one PostgreSQL array parameter (preference_center.lookups)."""
+"""`field__any`: `__in` with the list as one PostgreSQL array parameter (preference_center.lib.lookups)."""
 
 import pytest
 from django.db import connection

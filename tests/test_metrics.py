@@ -11,8 +11,9 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from mailing.models import WebhookDelivery
-from subscribers.models import MissingUdRow, PreferenceChange, SyncRun
-from subscribers.services import push
+from subscribers.models import PreferenceChange
+from sync.models import MissingUdRow, SyncRun
+from sync.services import push
 from tests.sync_helpers import member_saves, newsletter, subscriber
 from tests.workers import wait_until
 

@@ -15,10 +15,11 @@ from interests.models import RemoteInterest
 from preference_center.imis import InvalidIdentifier
 from preference_center.imis.missing_rows import create_missing_ud_rows_sql
 from preference_center.imis.sandbox import member_id
-from subscribers.models import MissingUdRow, PreferenceChange, Subscriber
+from subscribers.models import PreferenceChange, Subscriber
 from subscribers.selectors import interests_without_ud_row
-from subscribers.services.push import changes_push
-from subscribers.services.roster import roster_pull
+from sync.models import MissingUdRow
+from sync.services.push import changes_push
+from sync.services.roster import roster_pull
 from tests.conftest import fetch, q
 from tests.sync_helpers import member_saves
 
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "imis"])
 # The sandbox gives no ud_EmailPrefs row to every 17th member and no UD_Topics row to every 23rd.
 NO_EMAILPREFS_ROW = {member_id(16), member_id(33)}
 NO_TOPICS_ROW = {member_id(22)}
-REPORT = reverse("admin:subscribers_missingudrow_changelist")
+REPORT = reverse("admin:sync_missingudrow_changelist")
 
 
 @pytest.fixture
@@ -155,18 +156,18 @@ def test_staff_who_may_view_members_get_the_report_the_csv_and_the_statement(cli
     listing = client.get(REPORT, {"table_name__exact": "ud_EmailPrefs"}).content.decode()
     assert member_id(16) in listing and member_id(22) not in listing
 
-    download = client.get(reverse("admin:subscribers_missingudrow_csv", args=["ud_EmailPrefs"]))
+    download = client.get(reverse("admin:sync_missingudrow_csv", args=["ud_EmailPrefs"]))
     rows = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode())))
     assert rows[0] == ["imis_id", "full_name", "first_name", "last_name", "email"]
     assert {row[0] for row in rows[1:]} == NO_EMAILPREFS_ROW
     assert "member16@example.org" in {row[4] for row in rows[1:]}
 
-    statement = client.get(reverse("admin:subscribers_missingudrow_sql", args=["ud_EmailPrefs"]))
+    statement = client.get(reverse("admin:sync_missingudrow_sql", args=["ud_EmailPrefs"]))
     expected = create_missing_ud_rows_sql("ud_EmailPrefs", sorted(NO_EMAILPREFS_ROW))[0]
     assert statement.context["statements"] == [expected]
-    sql_file = client.get(reverse("admin:subscribers_missingudrow_sql", args=["ud_EmailPrefs"]), {"download": 1})
+    sql_file = client.get(reverse("admin:sync_missingudrow_sql", args=["ud_EmailPrefs"]), {"download": 1})
     assert sql_file.content.decode() == expected + "\n"
-    assert client.get(reverse("admin:subscribers_missingudrow_sql", args=["bad-name"])).status_code == 404
+    assert client.get(reverse("admin:sync_missingudrow_sql", args=["bad-name"])).status_code == 404
 
 
 def test_staff_who_may_not_view_members_get_none_of_it(client, offered):
@@ -174,14 +175,14 @@ def test_staff_who_may_not_view_members_get_none_of_it(client, offered):
     client.force_login(staff("view_preferencechange", "view_missingudrow"))
 
     assert client.get(REPORT).status_code == 403
-    assert client.get(reverse("admin:subscribers_missingudrow_csv", args=["ud_EmailPrefs"])).status_code == 403
-    assert client.get(reverse("admin:subscribers_missingudrow_sql", args=["ud_EmailPrefs"])).status_code == 403
+    assert client.get(reverse("admin:sync_missingudrow_csv", args=["ud_EmailPrefs"])).status_code == 403
+    assert client.get(reverse("admin:sync_missingudrow_sql", args=["ud_EmailPrefs"])).status_code == 403
 
 
 def test_the_dashboard_shows_the_count_and_links_the_report(admin_client, offered):
     roster_pull()
 
-    html = admin_client.get(reverse("admin:subscribers_sync_dashboard")).content.decode()
+    html = admin_client.get(reverse("admin:sync_dashboard")).content.decode()
 
     assert "ud_EmailPrefs: 2 members" in html and "UD_Topics: 1 member<" in html
     assert f'href="{REPORT}"' in html

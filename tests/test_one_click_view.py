@@ -6,6 +6,7 @@ from django.test import Client, override_settings
 
 from subscribers.models import Preference, PreferenceChange
 from subscribers.tokens import make_token, one_click_url
+from sync import outbox
 from tests.members_helpers import make_interests, make_subscriber, values_of
 
 pytestmark = pytest.mark.django_db
@@ -29,14 +30,20 @@ def url(member):
     return one_click_url(member).removeprefix("https://prefs.example.org")
 
 
-def test_it_unsubscribes_from_everything_on_the_rfc_8058_post_without_csrf(subscribed):
+def test_it_unsubscribes_from_everything_on_the_rfc_8058_post_without_csrf(
+    subscribed, django_capture_on_commit_callbacks, monkeypatch
+):
+    pushes = []
+    monkeypatch.setattr(outbox, "push_soon", lambda: pushes.append(True))
     mail_provider = Client(enforce_csrf_checks=True)
-    response = mail_provider.post(
-        url(subscribed), "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = mail_provider.post(
+            url(subscribed), "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+        )
     assert response.status_code == 200
     assert set(values_of(subscribed).values()) == {False}
     assert PreferenceChange.objects.filter(source="one_click", new_value=False, state="pending").count() == 3
+    assert pushes == [True]  # the sync was asked to push them, once, after the commit
     assert "no-store" in response["Cache-Control"]
 
 

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from subscribers import outbox
 from subscribers.models import PreferenceChange
-from subscribers.outbox import push_soon, send_push
+from sync import outbox
+from sync.outbox import push_soon, send_push
 from tests.sync_helpers import member_saves, newsletter, subscriber
 from tests.workers import free_port, publishing_to
 

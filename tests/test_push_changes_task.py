@@ -8,8 +8,8 @@ import pytest
 from django.db import connections
 
 from preference_center.imis.sandbox import build_sandbox
-from subscribers import tasks
 from subscribers.models import PreferenceChange
+from sync import tasks
 from tests.conftest import fetch, q
 from tests.sync_helpers import activities, member_saves, newsletter, subscriber, ud_value
 from tests.workers import TcpProxy, Worker, publishing_to, wait_until

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from preference_center.imis.sandbox import build_sandbox
 from subscribers.models import PreferenceChange
-from subscribers.services import push
+from sync.services import push
 from tests.conftest import q
 from tests.sync_helpers import activities, newsletter, subscriber
 

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from preference_center.imis.sandbox import build_sandbox, member_id
 from subscribers.models import PreferenceChange
-from subscribers.services import push
-from subscribers.sync import sync_overview_get
+from sync.selectors import sync_overview_get
+from sync.services import push
 from tests.conftest import q
 from tests.sync_helpers import activities, member_saves, newsletter, subscriber, ud_value
 

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from preference_center import imis
 from preference_center.imis.sandbox import member_id
-from subscribers.models import Preference, PreferenceChange, SyncRun
-from subscribers.services import push
+from subscribers.models import Preference, PreferenceChange
+from sync.models import SyncRun
+from sync.services import push
 from tests.conftest import fetch, q
 from tests.sync_helpers import activities, member_saves, newsletter, subscriber, ud_value
 

@@ -10,12 +10,12 @@ from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.test import RequestFactory, override_settings
 
-from preference_center.cache import ReusingRedisCache, count_hit
+from preference_center.lib.cache import ReusingRedisCache, count_hit
 from subscribers.ratelimits import over_limit
 from tests.members_helpers import checked_ids, form_url, make_interests, post, values_of
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
-REDIS_CACHE = {"default": {"BACKEND": "preference_center.cache.ReusingRedisCache", "LOCATION": REDIS_URL}}
+REDIS_CACHE = {"default": {"BACKEND": "preference_center.lib.cache.ReusingRedisCache", "LOCATION": REDIS_URL}}
 
 
 def request_from(ip):

@@ -7,8 +7,8 @@ import logging
 import pytest
 from django.test import override_settings
 
-from subscribers.outbox import push_soon
 from subscribers.ratelimits import Rate, over_rate
+from sync.outbox import push_soon
 from tests.workers import free_port, publishing_to
 
 RATE = Rate(limit=1, period=60)

@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from interests.models import RemoteInterest, SkippedImisField
-from subscribers.models import SyncRun
+from sync.models import SyncRun
 from tests.interests_helpers import interest, staff, unreachable_imis
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])

@@ -10,11 +10,12 @@ from django.test import override_settings
 
 from interests.models import RemoteInterest
 from preference_center.imis.sandbox import build_sandbox, member_id
-from subscribers.models import Preference, PreferenceChange, Subscriber, SyncRun
-from subscribers.services import push
+from subscribers.models import Preference, PreferenceChange, Subscriber
 from subscribers.services.preferences import preferences_save
-from subscribers.services.roster import roster_pull
-from subscribers.tasks import pull_roster
+from sync.models import SyncRun
+from sync.services import push
+from sync.services.roster import roster_pull
+from sync.tasks import pull_roster
 from tests.conftest import fetch, q
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
@@ -294,7 +295,7 @@ def test_a_pull_that_outlived_its_lock_never_deactivates_members_a_later_pull_sa
     marked (later than the first pull started) are still in iMIS."""
     from django.core.cache import cache
 
-    from subscribers.services.roster import LOCK_KEY
+    from sync.services.roster import LOCK_KEY
 
     roster_pull()
     overtaken = []
@@ -392,7 +393,8 @@ def test_it_takes_a_newly_shown_interest_s_values_without_history(interests):
 def test_it_leaves_rows_made_meanwhile_alone_and_counts_only_what_it_inserted():
     # The pull reads a chunk's members and rows, then inserts: a member created by another pull, or a row a
     # member's save made, in between is skipped rather than failing the chunk, and is not counted.
-    from subscribers.services.roster import MEMBER_FIELDS, _insert_new
+    from preference_center.lib.bulk_insert import insert_new
+    from sync.services.roster import MEMBER_FIELDS
 
     interest = RemoteInterest.objects.create(table_name="ud_EmailPrefs", field_name="NEWSLETTER", visible=True)
     taken = Subscriber.objects.create(imis_id="100", first_name="Ada")
@@ -403,7 +405,7 @@ def test_it_leaves_rows_made_meanwhile_alone_and_counts_only_what_it_inserted():
     ]
     same = {"active": True, "last_seen_in_imis_at": now, "token_version": 1, "created_at": now, "updated_at": now}
 
-    assert _insert_new(Subscriber, columns, members, **same) == 1
+    assert insert_new(Subscriber, columns, members, **same) == 1
     assert dict(Subscriber.objects.values_list("imis_id", "first_name")) == {"100": "Ada", "101": "Bea"}
     bea = Subscriber.objects.get(imis_id="101")
     assert (bea.active, bea.last_seen_in_imis_at, bea.token_version) == (True, now, 1)
@@ -411,9 +413,9 @@ def test_it_leaves_rows_made_meanwhile_alone_and_counts_only_what_it_inserted():
     Preference.objects.create(subscriber=taken, interest=interest, value=False, imis_value=False)  # a save's row
     rows = [(s.pk, interest.pk) for s in (taken, bea)]
     same = {"value": True, "imis_value": True, "updated_at": now}
-    assert _insert_new(Preference, ("subscriber_id", "interest_id"), rows, **same) == 1
+    assert insert_new(Preference, ("subscriber_id", "interest_id"), rows, **same) == 1
     assert dict(Preference.objects.values_list("subscriber__imis_id", "value")) == {"100": False, "101": True}
     # Without a conflict, every row is inserted (and counted) at once.
     carl = Subscriber.objects.create(imis_id="102")
-    assert _insert_new(Preference, ("subscriber_id", "interest_id"), [(carl.pk, interest.pk)], **same) == 1
+    assert insert_new(Preference, ("subscriber_id", "interest_id"), [(carl.pk, interest.pk)], **same) == 1
     assert Preference.objects.get(subscriber=carl).value is True

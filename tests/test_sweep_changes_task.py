@@ -6,9 +6,9 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from subscribers import tasks
 from subscribers.models import PreferenceChange
-from subscribers.services import push
+from sync import tasks
+from sync.services import push
 from tests.sync_helpers import activities, newsletter, subscriber
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])

@@ -12,7 +12,9 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
 from subscribers.forms import interest_fieldsets
-from subscribers.selectors import form_specs
+from subscribers.selectors import form_specs, interests_with_audience
+from sync.selectors import discovery_last_run
+from sync.services.discovery import interests_discover
 
 from .. import selectors, services
 from ..models import RemoteInterest
@@ -85,7 +87,7 @@ class RemoteInterestAdmin(admin.ModelAdmin):
     # --- what is shown ----------------------------------------------------------------------------
 
     def get_queryset(self, request):
-        return selectors.interests_with_audience(super().get_queryset(request))
+        return interests_with_audience(super().get_queryset(request))
 
     def get_list_display(self, request):
         columns = list(super().get_list_display(request))
@@ -200,7 +202,7 @@ class RemoteInterestAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         extra_context = {
             **(extra_context or {}),
-            "last_discovery": selectors.discovery_last_run(),
+            "last_discovery": discovery_last_run(),
             "skipped_count": selectors.skipped_fields().count(),
             "may_refresh": self.has_change_permission(request),
             "title": "Manage iMIS Remote Interests",
@@ -217,7 +219,7 @@ class RemoteInterestAdmin(admin.ModelAdmin):
             raise PermissionDenied
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        run = services.interests_discover()
+        run = interests_discover()
         if run.ok:
             self.message_user(request, self._refresh_message(run), messages.SUCCESS)
         else:

@@ -1,6 +1,6 @@
 """Services: the only code that writes interests (HackSoft style: <entity>_<action>(*, ...))."""
 
-from .discovery import DiscoveryOutcome, interests_apply_discovery, interests_discover
+from .discovery import DiscoveryOutcome, interests_apply_discovery
 from .ordering import MOVES, interests_move, interests_reorder
 from .visibility import interests_set_visible
 
@@ -8,7 +8,6 @@ __all__ = [
     "MOVES",
     "DiscoveryOutcome",
     "interests_apply_discovery",
-    "interests_discover",
     "interests_move",
     "interests_reorder",
     "interests_set_visible",

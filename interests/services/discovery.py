@@ -1,21 +1,18 @@
-"""Discovery: bring RemoteInterest in line with the checkbox fields iMIS has now."""
+"""Discovery: bring RemoteInterest in line with the checkbox fields iMIS has now (what the gateway read;
+sync.services.discovery reads it and records the run)."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from preference_center import imis
-from subscribers.models import SyncRun
 
 from ..models import RemoteInterest, SkippedImisField
 from ..signals import interests_changed
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -139,41 +136,3 @@ def interests_apply_discovery(*, discovery: imis.Discovery, seen_at=None) -> Dis
         batch_size=500,
     )
     return outcome
-
-
-def _first_line(exc):
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def interests_discover(*, using=None) -> SyncRun:
-    """Read the checkbox fields from iMIS and apply them; record the run (kind "discover").
-
-    Returns the SyncRun, with the run's `outcome` (a DiscoveryOutcome, names of what changed) attached
-    when it succeeded. iMIS unreachable or refusing: the run records the error and nothing else changes."""
-    run = SyncRun.objects.create(kind=SyncRun.Kind.DISCOVER, started_at=timezone.now())
-    run.outcome = None
-    try:
-        discovery = imis.discover_checkbox_fields(using=using)
-    except (imis.ImisError, DatabaseError) as exc:
-        run.error = f"iMIS could not be read: {_first_line(exc)}"
-        logger.warning("discovery failed: %s", run.error)
-    else:
-        try:
-            outcome = interests_apply_discovery(discovery=discovery, seen_at=run.started_at)
-        except IntegrityError:
-            # Another discovery (the hourly one, the button) inserted the same field meanwhile: its rows
-            # are committed now, so a second pass only updates.
-            outcome = interests_apply_discovery(discovery=discovery, seen_at=run.started_at)
-        run.ok, run.counts, run.outcome = True, outcome.counts, outcome
-        logger.info(
-            "discovery: %s; added %s; updated %s; back %s; missing %s",
-            outcome.summary,
-            outcome.added,
-            outcome.updated,
-            outcome.returned,
-            outcome.missing,
-        )
-    run.finished_at = timezone.now()
-    run.save(update_fields=["ok", "counts", "error", "finished_at"])
-    return run

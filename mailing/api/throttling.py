@@ -3,7 +3,7 @@ import logging
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from preference_center.breaker import redis_breaker
+from preference_center.lib.breaker import redis_breaker
 from subscribers.ratelimits import CACHE_ERRORS
 
 from ..models import ApiKey

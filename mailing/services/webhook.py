@@ -27,11 +27,16 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from preference_center.celery import app
+from preference_center.lib.backoff import exponential_backoff
 from subscribers.models import PreferenceChange
 
 from ..models import WebhookDelivery
 
 logger = logging.getLogger(__name__)
+
+# Enqueued by name: mailing.tasks imports this module (the task calls webhook_sweep).
+WEBHOOK_SWEEP_TASK = "mailing.tasks.webhook_sweep"
 
 EVENT_TYPE = "preference.changed"
 LEASE = timedelta(minutes=5)  # a claimed delivery comes back after this if its worker died
@@ -45,7 +50,7 @@ def webhook_configured() -> bool:
 
 def backoff(attempts: int) -> timedelta:
     """30 s after the first failure, doubling, at most 6 hours."""
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 6 * 3600))
+    return timedelta(seconds=exponential_backoff(attempts, base=30, cap=6 * 3600))
 
 
 def sign(*, body: bytes, timestamp: int, secret: str) -> str:
@@ -186,10 +191,8 @@ def webhook_enqueue_on_commit() -> None:
         return
 
     def send():
-        from ..tasks import webhook_sweep
-
         try:
-            webhook_sweep.apply_async(retry=False)
+            app.tasks[WEBHOOK_SWEEP_TASK].apply_async(retry=False)
         except Exception as exc:  # broker down
             logger.warning("webhook sweep not enqueued (%s); the beat sweep will send the events", type(exc).__name__)
 

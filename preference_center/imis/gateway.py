@@ -17,7 +17,7 @@ from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
 from .columns import column_type, not_boolean_reason
-from .errors import ImisError, ImisUnavailable, translated_errors
+from .errors import ImisError, ImisUnavailable, plain_message, translated_errors
 from .identifiers import is_valid_identifier
 from .statements import REQUIRED_TABLES, Statements
 from .types import (
@@ -218,17 +218,20 @@ def _as_imis_time(value: datetime.datetime | None):
 def written_activities(changes: Iterable[tuple[str, str]], using=None) -> dict[str, int]:
     """{change id: Activity SEQN} for the (iMIS ID, change id) pairs iMIS already holds an Activity row of
     (SOURCE_CODE = change id): what an earlier attempt committed before its worker was lost."""
-    pairs = list(changes)
     connection = _connection(using)
-    stmts = Statements(connection)
-    found = {}
     with _unavailable_on_connection_errors(), connection.cursor() as cursor:
-        for chunk in _chunks(pairs, MAX_IN_LIST // 2):
-            ids = sorted({imis_id for imis_id, _code in chunk})
-            codes = [code for _imis_id, code in chunk]
-            cursor.execute(stmts.activities_for(len(ids), len(codes)), [*ids, *codes])
-            rows = {(_text(i), _text(code)): seqn for i, code, seqn in cursor.fetchall()}
-            found.update({code: int(rows[(i, code)]) for i, code in chunk if (i, code) in rows})
+        return _activities_found(cursor, Statements(connection), list(changes))
+
+
+def _activities_found(cursor, stmts, pairs) -> dict[str, int]:
+    """{change id: Activity SEQN} of the (iMIS ID, change id) pairs iMIS holds an Activity row of."""
+    found = {}
+    for chunk in _chunks(pairs, MAX_IN_LIST // 2):
+        ids = sorted({imis_id for imis_id, _code in chunk})
+        codes = [code for _imis_id, code in chunk]
+        cursor.execute(stmts.activities_for(len(ids), len(codes)), [*ids, *codes])
+        rows = {(_text(i), _text(code)): seqn for i, code, seqn in cursor.fetchall()}
+        found.update({code: int(rows[(i, code)]) for i, code in chunk if (i, code) in rows})
     return found
 
 
@@ -265,16 +268,8 @@ def write_changes(changes: Iterable[ValueChange], using=None, *, create_missing_
     alias = _alias(using)
     with _unavailable_on_connection_errors(), transaction.atomic(using=alias), connection.cursor() as cursor:
         # 1. Changes already written by an earlier attempt that committed.
-        for chunk in _chunks(changes, MAX_IN_LIST // 2):
-            ids = sorted({c.imis_id for c in chunk})
-            codes = [c.change_id for c in chunk]
-            cursor.execute(stmts.activities_for(len(ids), len(codes)), [*ids, *codes])
-            done = {(_text(i), _text(code)): seqn for i, code, seqn in cursor.fetchall()}
-            for c in chunk:
-                if (c.imis_id, c.change_id) in done:
-                    outcomes[c.change_id] = WriteOutcome(
-                        c.change_id, ALREADY_WRITTEN, int(done[(c.imis_id, c.change_id)])
-                    )
+        done = _activities_found(cursor, stmts, [(c.imis_id, c.change_id) for c in changes])
+        outcomes.update({code: WriteOutcome(code, ALREADY_WRITTEN, seqn) for code, seqn in done.items()})
         todo = [c for c in changes if c.change_id not in outcomes]
 
         # 2. Which members have a row in each UD table (and their current values, for Name_Log).
@@ -371,7 +366,7 @@ def health_check(using=None, ud_tables: Iterable[str] = ()) -> Health:
         health.reachable = True
         physical = catalogue(using)
     except (DatabaseError, ImisUnavailable) as exc:
-        health.error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        health.error = plain_message(exc)
         return health
     finally:
         # A failed probe may leave a broken connection behind; the next caller gets a fresh one.

@@ -113,10 +113,6 @@ class Statements:
         )
 
     # --- health ---------------------------------------------------------------------------------------
-    def probe(self, table):
-        """Reads nothing, but fails without SELECT permission or when the table is missing."""
-        return f"SELECT COUNT(*) FROM {self.q(table)} WHERE 1 = 0"
-
     def permission_check(self):
         """One row per (table, privilege) the login lacks; None where the dialect has no grants."""
         if self.vendor == "microsoft":
@@ -141,6 +137,5 @@ def all_statements(stmts, table="ud_EmailPrefs", fields=("NEWSLETTER", "EVENTS")
         "counter_read": stmts.counter_read(),
         "activity_insert": stmts.activity_insert(),
         "name_log_insert": stmts.name_log_insert(),
-        **{f"probe_{t}": stmts.probe(t) for t in (*REQUIRED_TABLES, table)},
         "permission_check": stmts.permission_check(),
     }

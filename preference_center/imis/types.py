@@ -62,7 +62,6 @@ class ValueChange:
     product_code: str
     description: str
     transaction_date: datetime.datetime | None = None
-    old_value: bool | None = None
 
 
 WRITTEN = "written"

@@ -1,2 +1,2 @@
-# The admin of members (members.py) and of the sync (changes.py: changes list, runs, dashboard).
-from . import changes, members, missing_ud_rows  # noqa: F401
+# The admin of members (members.py); the sync's (changes, runs, dashboard, missing UD rows) is in sync.admin.
+from . import members  # noqa: F401

@@ -11,11 +11,16 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from preference_center.celery import app
+
 from .. import selectors
 from ..ratelimits import over_rate, parse_rate
 from ..tokens import preference_url, token_for
 
 logger = logging.getLogger(__name__)
+
+# Enqueued by name: subscribers.tasks imports this module (the task calls links_mail).
+MAIL_LINKS_TASK = "subscribers.tasks.mail_links"
 
 CSV_HEADER = ("imis_id", "email", "first_name", "last_name", "preference_url", "one_click_url")
 CHUNK_ROWS = 2000
@@ -105,8 +110,6 @@ def links_mail_request(*, email: str) -> None:
     At most LOST_LINK_EMAIL_RATE_LIMIT mails per member, counted per member the address matched rather than
     per text typed: the database matches case variants (a dotless "ı" upper-cases to "I") that no
     normalisation of the text would catch."""
-    from ..tasks import mail_links
-
     rate = parse_rate(settings.LOST_LINK_EMAIL_RATE_LIMIT)
     matched = list(selectors.subscribers_for_address(email).values_list("pk", flat=True)[:10])
     # An address that matches nobody is counted too: both answers cost one count.
@@ -114,7 +117,7 @@ def links_mail_request(*, email: str) -> None:
     allowed = [not over_rate(client, group="lost-link-member", rate=rate) for client in clients]
     subscriber_ids = [pk for pk, ok in zip(matched, allowed, strict=False) if ok]
     try:
-        mail_links.delay(subscriber_ids)
+        app.tasks[MAIL_LINKS_TASK].delay(subscriber_ids)
     except Exception as exc:  # broker down: the member asks again; nothing else depends on this mail
         logger.warning("lost-link mail not queued (%s)", type(exc).__name__)
 

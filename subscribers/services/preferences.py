@@ -1,5 +1,5 @@
 """Writing a member's choices: Preference rows, one PreferenceChange (history + outbox) per change, and
-the push to iMIS enqueued once the transaction commits."""
+`preferences_changed` sent once the transaction commits (the sync pushes the changes to iMIS)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from ..models import Preference, PreferenceChange, Subscriber
-from ..outbox import enqueue_push
 from ..selectors import InterestSpec, form_specs
 from ..signals import preferences_changed
 
@@ -67,8 +66,9 @@ def preferences_save(
 
     Only real changes are written, against the values as committed (not as a form or a cache showed
     them): the Preference rows that differ are upserted and one pending PreferenceChange is recorded per
-    change (source, time, user agent, IP per PREFERENCES_IP_POLICY, the label shown), atomically; the push
-    is enqueued on commit. Returns the changes (empty: nothing changed, nothing written).
+    change (source, time, user agent, IP per PREFERENCES_IP_POLICY, the label shown), atomically; on
+    commit it sends `preferences_changed` (the sync pushes the changes). Returns the changes (empty:
+    nothing changed, nothing written).
 
     `specs`: the interests on the form (default: read them); an interest not on it raises NotOnForm, and
     nothing is written. The member must be active, and have `token_version` if one is given (the version
@@ -98,7 +98,7 @@ def preferences_save(
     # rotated is told so, not that their (unchanged) choices were saved.
     changes = _write(history, rows, token_version) if rows or token_version is not None else []
     if changes:
-        enqueue_push()
+        # Once committed, whoever listens hears of the changes: the sync pushes them, the webhook tells.
         transaction.on_commit(lambda: preferences_changed.send(sender=PreferenceChange, changes=changes))
     return changes
 

@@ -5,10 +5,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from interests.models import RemoteInterest
-from interests.services.discovery import interests_discover
 from subscribers.selectors import mailable_subscribers
-from subscribers.services.roster import roster_pull
 from subscribers.tokens import one_click_url, preference_url
+from sync.services.discovery import interests_discover
+from sync.services.roster import roster_pull
 
 ADMIN_USERNAME = "admin"
 # How the demo's interests read on the form the first time (staff change all of it in the admin).

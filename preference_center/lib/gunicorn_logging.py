@@ -4,7 +4,7 @@ preferences, so paths and referers are logged as /p/[token]/, in the access log 
 
 from gunicorn.glogging import Logger
 
-from subscribers.tokens import RedactTokensFilter, redact
+from .redaction import RedactTokensFilter, redact
 
 REDACTED_ATOMS = ("r", "U", "f", "{referer}i")
 

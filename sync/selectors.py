@@ -1,4 +1,5 @@
-"""Selectors of the sync: what the dashboard shows (reads only)."""
+"""Selectors of the sync: what the dashboard, the missing-UD-rows report and the interests admin (the last
+discovery) show (reads only)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from django.utils import timezone
 
 from interests.models import RemoteInterest
 from preference_center import imis
+from subscribers.models import PreferenceChange, Subscriber
 
-from .models import PreferenceChange, SyncRun
-from .selectors import missing_ud_row_counts
+from .models import MissingUdRow, SyncRun
 
 State = PreferenceChange.State
 
@@ -63,3 +64,22 @@ def sync_overview_get(*, now=None, check_imis=True) -> SyncOverview:
         failing_reasons=reasons,
         missing_ud_rows=missing_ud_row_counts(),
     )
+
+
+def missing_ud_row_counts() -> list[tuple[str, int]]:
+    """(UD table, members without a row in it) for each offered table where some are missing, by table."""
+    return list(
+        MissingUdRow.objects.order_by("table_name")
+        .values_list("table_name")
+        .annotate(n=Count("id"))
+        .values_list("table_name", "n")
+    )
+
+
+def missing_ud_row_members(*, table_name: str):
+    """The members without a row in `table_name` (as the last pull found them), by iMIS ID."""
+    return Subscriber.objects.filter(missing_ud_rows__table_name=table_name).order_by("imis_id")
+
+
+def discovery_last_run() -> SyncRun | None:
+    return SyncRun.objects.filter(kind=SyncRun.Kind.DISCOVER).order_by("-started_at", "-id").first()

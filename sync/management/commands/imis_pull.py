@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from subscribers.services.roster import roster_pull
+from sync.services.roster import roster_pull
 
 
 class Command(BaseCommand):

@@ -14,7 +14,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
-from ..models import MissingUdRow, Subscriber
+from subscribers.models import Subscriber
+
+from ..models import MissingUdRow
 
 
 class UdRowsSeen:

@@ -12,7 +12,8 @@ from django.db.models import Case, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from ..models import Preference, PreferenceChange
+from preference_center.lib.backoff import exponential_backoff
+from subscribers.models import Preference, PreferenceChange
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +22,7 @@ State = PreferenceChange.State
 
 def retry_delay(attempts: int) -> float:
     """Exponential backoff: PUSH_RETRY_BASE_DELAY x 2^(attempts - 1), at most PUSH_RETRY_MAX_DELAY seconds."""
-    base, cap = settings.PUSH_RETRY_BASE_DELAY, settings.PUSH_RETRY_MAX_DELAY
-    return float(min(cap, base * 2 ** max(0, min(attempts - 1, 30))))
+    return exponential_backoff(attempts, base=settings.PUSH_RETRY_BASE_DELAY, cap=settings.PUSH_RETRY_MAX_DELAY)
 
 
 def note(result, error):

@@ -9,10 +9,11 @@ from django.utils.http import urlencode
 from django.utils.text import Truncator
 
 from preference_center.admin_base import ReadOnlyAdmin
+from subscribers.models import PreferenceChange
 
-from ..models import PreferenceChange, SyncRun
+from ..models import SyncRun
+from ..selectors import sync_overview_get
 from ..services import push
-from ..sync import sync_overview_get
 
 
 @admin.register(PreferenceChange)
@@ -35,7 +36,7 @@ class PreferenceChangeAdmin(ReadOnlyAdmin):
     list_select_related = ("subscriber", "interest")
     date_hierarchy = "created_at"
     actions = ["retry"]
-    change_list_template = "admin/subscribers/preferencechange/change_list.html"
+    change_list_template = "admin/sync/preferencechange/change_list.html"
     fields = (
         "uuid",
         "subscriber",
@@ -74,7 +75,7 @@ class PreferenceChangeAdmin(ReadOnlyAdmin):
         table = obj.interest.table_name
         if obj.state == PreferenceChange.State.FAILED and obj.last_error.startswith(f"iMIS has no {table} row"):
             # The push's "no UD row" failure: the report gives iMIS staff the statement that fixes it.
-            url = reverse("admin:subscribers_missingudrow_changelist") + "?" + urlencode({"table_name__exact": table})
+            url = reverse("admin:sync_missingudrow_changelist") + "?" + urlencode({"table_name__exact": table})
             return format_html('{} <a href="{}">Missing UD rows</a>', text, url)
         return text
 
@@ -96,7 +97,7 @@ class PreferenceChangeAdmin(ReadOnlyAdmin):
         dashboard = path(
             "dashboard/",
             self.admin_site.admin_view(self.dashboard_view),
-            name="subscribers_sync_dashboard",
+            name="sync_dashboard",
         )
         return [dashboard, *super().get_urls()]
 
@@ -109,7 +110,7 @@ class PreferenceChangeAdmin(ReadOnlyAdmin):
             "opts": self.model._meta,
             "overview": sync_overview_get(),
         }
-        return TemplateResponse(request, "admin/subscribers/sync_dashboard.html", context)
+        return TemplateResponse(request, "admin/sync/sync_dashboard.html", context)
 
 
 @admin.register(SyncRun)

@@ -26,7 +26,7 @@ from django.db import connections, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from ..models import PreferenceChange, Subscriber
+from subscribers.models import PreferenceChange, Subscriber
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from interests.services import interests_discover
+from sync.services.discovery import interests_discover
 
 
 def _printable(text):

@@ -30,15 +30,16 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.utils import timezone
-from psycopg.errors import UniqueViolation
 
 from interests.models import RemoteInterest
 from preference_center import imis
+from preference_center.lib.bulk_insert import insert_new
+from subscribers.models import Preference, PreferenceChange, Subscriber, mailable_q
 
-from ..models import Preference, PreferenceChange, Subscriber, SyncRun, mailable_q
+from ..models import SyncRun
 from .ud_rows import UdRowsSeen, missing_ud_rows_forget, missing_ud_rows_record
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def roster_pull(*, using: str | None = None, progress: Progress | None = None) -
         return run
     try:
         _pull_members(using, started, counts, progress)
-        interests = list(RemoteInterest.objects.filter(visible=True, present_in_imis=True).order_by("table_name", "id"))
+        interests = list(RemoteInterest.objects.on_form().order_by("table_name", "id"))
         by_table = defaultdict(list)
         for interest in interests:
             by_table[interest.table_name].append(interest)
@@ -88,9 +89,7 @@ def roster_pull(*, using: str | None = None, progress: Progress | None = None) -
                 raise
             except (imis.InvalidIdentifier, imis.ImisError, DatabaseError) as exc:
                 # One broken UD table (renamed, dropped) must not stop the others.
-                errors.append(
-                    f"{table}: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-                )
+                errors.append(f"{table}: {type(exc).__name__}: {imis.plain_message(exc)}")
         missing_ud_rows_forget(keep_tables=by_table)
         counts["mailable"] = Subscriber.objects.filter(mailable_q()).count()
         run.ok = not errors
@@ -140,7 +139,7 @@ def _pull_members(using, now, counts, progress):
             changed.append(Subscriber(id=pk, imis_id=member.imis_id, active=True, updated_at=now, **values))
         with transaction.atomic():
             # A member another pull created meanwhile is skipped: that pull marked them seen.
-            created = _insert_new(
+            created = insert_new(
                 Subscriber, ("imis_id", *MEMBER_FIELDS), new,
                 active=True, last_seen_in_imis_at=now, token_version=TOKEN_VERSION, created_at=now, updated_at=now,
             )  # fmt: skip
@@ -229,7 +228,7 @@ def _pull_values(using, table, interests, now, counts, progress, with_row=None):
                     differing.append((known[0], value))
         with transaction.atomic():
             # A row the member created meanwhile (through the form) is theirs: conflicts are skipped.
-            counts["preferences_created"] += _insert_new(
+            counts["preferences_created"] += insert_new(
                 Preference, ("subscriber_id", "interest_id"), creates, value=True, imis_value=True, updated_at=now
             )
             if turned_on:
@@ -333,46 +332,6 @@ def _imis_history(preference, old_value, new_value, labels, note):
 
 
 TOKEN_VERSION = Subscriber._meta.get_field("token_version").get_default()
-
-
-def _insert_new(model, columns, rows, **same) -> int:
-    """Insert `rows` (tuples of `columns`), each with the values of `same` ({column: value}), into `model`'s
-    table, skipping any that would break a unique constraint (made meanwhile by a form save or another
-    pull); returns how many were inserted (on the embedded SQLite default, which runs one writer at a time:
-    how many were offered).
-
-    A first pull inserts 100,000 members and millions of Preference rows: through model instances and
-    bulk_create, building the statements took longer than PostgreSQL took to run them. On PostgreSQL the
-    rows go as one array per column (one statement, a handful of parameters), and `same` as single values
-    (psycopg builds binary arrays in Python: 2 columns of 2 million rows, not 5); elsewhere bulk_create."""
-    if not rows:
-        return 0
-    if connection.vendor != "postgresql":
-        objs = [model(**dict(zip(columns, row, strict=True)), **same) for row in rows]
-        model.objects.bulk_create(objs, batch_size=BATCH, ignore_conflicts=True)
-        return len(objs)
-    quote = connection.ops.quote_name
-    fields = [model._meta.get_field(name) for name in columns]
-    # %b: the arrays in binary (psycopg quotes a text array element by element with regular expressions).
-    arrays = ", ".join(f"%b::{field.db_type(connection)}[]" for field in fields)
-    names = ", ".join(quote(name) for name in (*columns, *same))
-    singles = "".join(", %s" for _ in same)
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) SELECT *{singles} FROM unnest({arrays})"  # noqa: S608
-    params = [
-        *(model._meta.get_field(name).get_db_prep_save(value, connection) for name, value in same.items()),
-        *(list(column) for column in zip(*rows, strict=True)),
-    ]
-    with connection.cursor() as cursor:
-        # Plain first: ON CONFLICT checks the unique index before each row as well (a third of the time of
-        # a first import's 2 million rows). Something made meanwhile is rare; then again, skipping it.
-        try:
-            with transaction.atomic():
-                cursor.execute(sql, params)
-        except IntegrityError as exc:
-            if not isinstance(exc.__cause__, UniqueViolation):
-                raise
-            cursor.execute(f"{sql} ON CONFLICT DO NOTHING", params)
-        return cursor.rowcount
 
 
 def _on_off(value):

@@ -3,7 +3,7 @@
 
 So a member's save never waits for a sick Redis: its message is sent once, without Celery's publish
 retries, within REDIS_TIMEOUT (settings), and not at all while the process's Redis breaker is open
-(preference_center.breaker) after a failure."""
+(preference_center.lib.breaker) after a failure."""
 
 import logging
 import threading
@@ -12,21 +12,28 @@ import time
 from django.conf import settings
 from django.db import transaction
 
-from preference_center.breaker import redis_breaker
+from preference_center.celery import app
+from preference_center.lib.breaker import redis_breaker
 
 logger = logging.getLogger(__name__)
+
+# The push task's name since before the sync app existed: messages already queued carry it. Sent by name:
+# sync.tasks imports this module (a push with more to do asks for another), so this one does not import it.
+PUSH_TASK = "subscribers.tasks.push_changes"
+
+
+def _push_task():
+    return app.tasks[PUSH_TASK]
 
 
 def send_push(count=1, countdown=None, *, retry=True):
     """Ask `count` workers to push pending changes (after `countdown` seconds). Never raises: returns how
     many messages went out. `retry`: Celery's publish retries (task_publish_retry_policy); a failure trips
     the process's Redis breaker."""
-    from .tasks import push_changes
-
     sent = 0
     for _ in range(count):
         try:
-            push_changes.apply_async(countdown=countdown, retry=retry)
+            _push_task().apply_async(countdown=countdown, retry=retry)
         except Exception as exc:  # broker down: the sweeper will find the pending rows
             redis_breaker.trip()
             logger.warning("push not enqueued (%s: %s); the sweeper will pick the changes up", type(exc).__name__, exc)
@@ -46,9 +53,7 @@ def push_soon():
     window at most, one per process. A push that could not be sent (broker down) closes the window again and
     trips the Redis breaker: the first save after the breaker closes tries again; the sweeper finds the
     rows meanwhile."""
-    from .tasks import push_changes
-
-    if push_changes.app.conf.task_always_eager:
+    if app.conf.task_always_eager:
         send_push()
         return
     if not redis_breaker.closed():  # Redis failed a moment ago: the sweeper sends this push

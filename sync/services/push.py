@@ -34,8 +34,10 @@ from django.utils import timezone
 
 from interests.models import RemoteInterest
 from preference_center import imis
+from subscribers.models import PreferenceChange
 
-from ..models import PreferenceChange, SyncRun
+from ..models import SyncRun
+from ..outbox import enqueue_push, send_push
 from .claims import (  # noqa: F401 - the push's API: claims are part of it
     SUPERSEDED,
     Claim,
@@ -111,7 +113,6 @@ class Outgoing:
     subscriber_id: int
     imis_id: str
     interest: RemoteInterest
-    old_value: bool | None
     new_value: bool
     created_at: datetime.datetime
     attempts: int
@@ -131,7 +132,6 @@ def _outgoing(claim) -> list[Outgoing]:
             "subscriber_id",
             "subscriber__imis_id",
             "interest_id",
-            "old_value",
             "new_value",
             "created_at",
             "attempts",
@@ -139,8 +139,8 @@ def _outgoing(claim) -> list[Outgoing]:
     )
     interests = RemoteInterest.objects.in_bulk({r[4] for r in rows})
     return [
-        Outgoing(cid, str(uuid), sid, imis_id, interests[iid], old, new, created, attempts)
-        for cid, uuid, sid, imis_id, iid, old, new, created, attempts in rows
+        Outgoing(cid, str(uuid), sid, imis_id, interests[iid], new, created, attempts)
+        for cid, uuid, sid, imis_id, iid, new, created, attempts in rows
     ]
 
 
@@ -154,7 +154,6 @@ def _value_change(change: Outgoing) -> imis.ValueChange:
         product_code=change.interest.activity_product_code,
         description=f"Opted {'in' if change.new_value else 'out'}: {change.interest.display_label}",
         transaction_date=change.created_at,
-        old_value=change.old_value,
     )
 
 
@@ -313,8 +312,6 @@ def _seconds_until_next_waiting_change() -> float | None:
 
 def changes_retry(*, change_ids) -> int:
     """Staff retry of failed changes (after fixing iMIS): back to pending, pushed right away."""
-    from ..outbox import enqueue_push
-
     with transaction.atomic():
         count = PreferenceChange.objects.filter(id__in=list(change_ids), state=State.FAILED).update(
             state=State.PENDING, next_attempt_at=None, claimed_at=None
@@ -328,8 +325,6 @@ def changes_sweep(*, now=None) -> dict:
     """The safety net (beat, every minute): changes whose worker died go back to pending, and when changes
     are due, push messages are sent again (the one sent on save may have been lost: Redis down, a worker
     killed). Up to PUSH_SWEEP_MESSAGES messages, so that several workers share a backlog."""
-    from ..outbox import send_push
-
     now = now or timezone.now()
     released = changes_release_stale(now=now)
     due = changes_due_count(now=now)

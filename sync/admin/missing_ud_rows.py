@@ -11,10 +11,10 @@ from django.utils import timezone
 from preference_center.admin_base import ReadOnlyAdmin
 from preference_center.imis import is_valid_identifier
 from preference_center.imis.missing_rows import create_missing_ud_rows_sql
+from subscribers.services.links import csv_chunks
 
 from ..models import MissingUdRow
 from ..selectors import missing_ud_row_counts, missing_ud_row_members
-from ..services.links import csv_chunks
 
 CSV_HEADER = ("imis_id", "full_name", "first_name", "last_name", "email")
 
@@ -26,7 +26,7 @@ class MissingUdRowAdmin(ReadOnlyAdmin):
     search_fields = ("=subscriber__imis_id", "subscriber__email")
     search_help_text = "iMIS ID (exact) or email"
     list_select_related = ("subscriber",)
-    change_list_template = "admin/subscribers/missingudrow/change_list.html"
+    change_list_template = "admin/sync/missingudrow/change_list.html"
 
     # Names and addresses of members: whoever may see the members, and nobody else.
     def has_view_permission(self, request, obj=None):
@@ -55,8 +55,8 @@ class MissingUdRowAdmin(ReadOnlyAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("table/<str:table>/csv/", view(self.csv_view), name="subscribers_missingudrow_csv"),
-            path("table/<str:table>/sql/", view(self.sql_view), name="subscribers_missingudrow_sql"),
+            path("table/<str:table>/csv/", view(self.csv_view), name="sync_missingudrow_csv"),
+            path("table/<str:table>/sql/", view(self.sql_view), name="sync_missingudrow_sql"),
             *super().get_urls(),
         ]
 
@@ -90,4 +90,4 @@ class MissingUdRowAdmin(ReadOnlyAdmin):
             "count": len(ids),
             "statements": statements,
         }
-        return TemplateResponse(request, "admin/subscribers/missingudrow/statement.html", context)
+        return TemplateResponse(request, "admin/sync/missingudrow/statement.html", context)
