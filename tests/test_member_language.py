@@ -134,3 +134,16 @@ def test_it_mails_the_lost_link_in_the_language_of_the_page(client, member):
     (message,) = mail.outbox
     assert message.subject == "Votre lien vers vos préférences de courriel · Ordre des exemples"
     assert "Ce lien est personnel" in message.body and "auprès de Ordre des exemples" in message.body
+
+
+def test_it_keeps_staff_pages_in_the_default_language(client):
+    login = client.get("/admin/login/", headers={"accept-language": "fr"}, follow=True).content.decode()
+    assert 'lang="en"' in login and "Log in" in login
+
+
+def test_it_says_a_refused_post_in_french(client, member):
+    response = client.post(
+        f"/p/{make_token(member)}/?lang=fr", data="{}", content_type="application/json", headers={"accept": "text/html"}
+    )
+    assert response.status_code == 400
+    assert "Cette page n’accepte que son propre formulaire" in response.content.decode()

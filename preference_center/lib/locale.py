@@ -9,6 +9,9 @@ from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
 LINK_LANGUAGE_PARAM = "lang"
+# Staff's and machines' pages stay in LANGUAGE_CODE: their own strings are not translated, and Django's
+# admin in the browser's language around them would mix two languages on one page.
+DEFAULT_LANGUAGE_PATHS = ("/admin/", "/api/")
 
 
 def link_language(request) -> str | None:
@@ -27,6 +30,10 @@ class LinkLocaleMiddleware(LocaleMiddleware):
     so that the pages after a save or a one-click speak it too."""
 
     def process_request(self, request):
+        if request.path_info.startswith(DEFAULT_LANGUAGE_PATHS):
+            translation.activate(settings.LANGUAGE_CODE)
+            request.LANGUAGE_CODE = settings.LANGUAGE_CODE
+            return None
         language = link_language(request)
         if language is None:
             return super().process_request(request)
