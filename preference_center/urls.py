@@ -6,6 +6,7 @@ handler400 = "preference_center.lib.request_guard.bad_request"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the member pages' language switcher
     path("api/", include("mailing.api.urls")),
     path("", include("ops.urls")),  # /healthz, /readyz, /metrics (answered by ops.middleware.ProbeMiddleware)
     path("", include("subscribers.urls")),

@@ -20,10 +20,12 @@ from django import forms
 from django.core import signing
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from .selectors import FormState, InterestSpec
 
-DEFAULT_GROUP = "Email topics"
+DEFAULT_GROUP = _("Email topics")
 SHOWN_FIELD = "shown"
 SHOWN_SALT = "subscribers.forms.shown"
 # How long a form may stay open and still save: a page older than this is most likely forgotten in a tab,
@@ -39,7 +41,7 @@ _MARKER = re.compile(r' data-pc="(\d+)"')
 class StrictCheckboxField(forms.BooleanField):
     """A checkbox that accepts what browsers send ("on") or nothing: anything else is garbage."""
 
-    default_error_messages = {"invalid": "This choice was not understood."}
+    default_error_messages = {"invalid": _("This choice was not understood.")}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
@@ -79,8 +81,8 @@ class ConfirmEmailForm(forms.Form):
     so saving needs the address the mailing was sent to (compared case-insensitively)."""
 
     confirm_email = forms.CharField(
-        label="The email address this message was sent to",
-        help_text="So that a forwarded email cannot change your choices, type your address to save them.",
+        label=_("The email address this message was sent to"),
+        help_text=_("So that a forwarded email cannot change your choices, type your address to save them."),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
@@ -93,14 +95,14 @@ class ConfirmEmailForm(forms.Form):
         typed = self.cleaned_data["confirm_email"].strip()
         if not self.expected_email or typed.casefold() != self.expected_email.strip().casefold():
             raise forms.ValidationError(
-                "This is not the address this message was sent to. Nothing was saved.", code="mismatch"
+                _("This is not the address this message was sent to. Nothing was saved."), code="mismatch"
             )
         return typed
 
 
 class LostLinkForm(forms.Form):
     email = forms.EmailField(
-        label="Your email address",
+        label=_("Your email address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
@@ -153,10 +155,15 @@ def posted_choices(data, specs: Iterable[InterestSpec]) -> dict[int, bool] | Non
     return wanted
 
 
-@functools.lru_cache(maxsize=16)
 def interest_fieldsets_markup(specs: tuple[InterestSpec, ...]) -> str:
     """The crispy-rendered fieldsets of one interest configuration, unticked, each checkbox's <input> tag
-    ending with a ` data-pc="<interest id>"` marker where a tick goes."""
+    ending with a ` data-pc="<interest id>"` marker where a tick goes; in the active language."""
+    return _fieldsets_markup(specs, get_language())
+
+
+@functools.lru_cache(maxsize=32)
+def _fieldsets_markup(specs: tuple[InterestSpec, ...], language: str) -> str:
+    """interest_fieldsets_markup, cached per configuration and language (the default heading is translated)."""
     form = form_class(specs)()
     helper = FormHelper()
     helper.form_tag = False
@@ -167,16 +174,16 @@ def interest_fieldsets_markup(specs: tuple[InterestSpec, ...]) -> str:
     return mark_safe(str(render_crispy_form(form, helper)))  # noqa: S308 - rendered from escaped labels
 
 
-@functools.lru_cache(maxsize=16)
-def _pieces(specs: tuple[InterestSpec, ...]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+@functools.lru_cache(maxsize=32)
+def _pieces(specs: tuple[InterestSpec, ...], language: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """The crispy-rendered fieldsets, split just before the end of each checkbox's <input> tag."""
-    parts = _MARKER.split(interest_fieldsets_markup(specs))
+    parts = _MARKER.split(_fieldsets_markup(specs, language))
     return tuple(parts[0::2]), tuple(int(pk) for pk in parts[1::2])
 
 
 def interest_fieldsets(specs: tuple[InterestSpec, ...], values: dict[int, bool]) -> str:
     """The interest fieldsets with the member's ticks: cached markup, a join per request."""
-    chunks, ids = _pieces(specs)
+    chunks, ids = _pieces(specs, get_language())
     out = [chunks[0]]
     for pk, chunk in zip(ids, chunks[1:], strict=True):
         if values.get(pk):

@@ -18,6 +18,8 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
 from django.utils.html import escape
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -147,15 +149,15 @@ def preference_form(request, token, link):
     posted = forms.posted_choices(request.POST, specs)
     if unknown or action not in (SAVE, UNTICK_ALL) or any(len(request.POST.getlist(k)) > 1 for k in request.POST):
         return _bad_request(
-            request, token, "The form you sent has choices that are not on this page (it may be out of date)."
+            request, token, _("The form you sent has choices that are not on this page (it may be out of date).")
         )
     if posted is None:
-        return _bad_request(request, token, "Some of the choices you sent were not understood.")
+        return _bad_request(request, token, _("Some of the choices you sent were not understood."))
     shown_value = request.POST.get(forms.SHOWN_FIELD, "")
     shown = forms.shown_read(shown_value, subscriber_id=link.subscriber_id, token_version=link.token_version)
     if shown is None:
         return _bad_request(
-            request, token, "This page was open for too long, or could not be checked. Please open it again."
+            request, token, _("This page was open for too long, or could not be checked. Please open it again.")
         )
     if action == UNTICK_ALL:  # explicit: every interest off, whatever the page showed
         posted = changed = dict.fromkeys(posted, False)
@@ -221,9 +223,10 @@ _SLOT = f"pc-slot-{secrets.token_hex(8)}-"
 _HOLES = re.compile(rf'{_SLOT}(\w+)-| data-pc="(\d+)"')
 
 
-@functools.lru_cache(maxsize=32)
-def _form_page_pieces(specs, *, greeting: bool, confirm: bool, association_name: str):
-    """preferences.html as (static chunks, holes between them): a hole is a slot name or an interest id."""
+@functools.lru_cache(maxsize=64)
+def _form_page_pieces(specs, *, greeting: bool, confirm: bool, association_name: str, language: str):
+    """preferences.html as (static chunks, holes between them): a hole is a slot name or an interest id. The
+    language is part of the key: the page is rendered in the active language, which is `language`."""
     html = render_to_string(
         "subscribers/preferences.html",
         {
@@ -235,6 +238,7 @@ def _form_page_pieces(specs, *, greeting: bool, confirm: bool, association_name:
             "confirm_form": forms.ConfirmEmailForm() if confirm else None,
             "csrf_token": f"{_SLOT}csrf_token-",
             "shown": f"{_SLOT}shown-",
+            "language_next": f"{_SLOT}path-",
         },
     )
     parts = _HOLES.split(html)
@@ -247,7 +251,11 @@ def _form_page_pieces(specs, *, greeting: bool, confirm: bool, association_name:
 def _form_page(request, subscriber, state, *, confirm):
     """The member's form with their ticks: the cached pieces of preferences.html, joined."""
     chunks, holes = _form_page_pieces(
-        state.specs, greeting=bool(subscriber.first_name), confirm=confirm, association_name=settings.ASSOCIATION_NAME
+        state.specs,
+        greeting=bool(subscriber.first_name),
+        confirm=confirm,
+        association_name=settings.ASSOCIATION_NAME,
+        language=get_language(),
     )
     shown = forms.shown_sign(subscriber_id=subscriber.pk, token_version=subscriber.token_version, state=state)
     slots = {
@@ -255,6 +263,7 @@ def _form_page(request, subscriber, state, *, confirm):
         "first_name": escape(subscriber.first_name),
         "csrf_token": get_token(request),
         "shown": escape(shown),
+        "path": escape(request.path),
     }
     values = state.values
     out = [chunks[0]]
@@ -325,7 +334,7 @@ def one_click(request, token, link):
         if rejected is not None:
             return rejected
         if request.POST.get("confirm") != "1":
-            return _bad_request(request, token, "This request was not understood.")
+            return _bad_request(request, token, _("This request was not understood."))
         if confirm:
             confirm_form = forms.ConfirmEmailForm(request.POST, expected_email=_email_of(link))
             if not confirm_form.is_valid():

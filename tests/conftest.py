@@ -7,6 +7,15 @@ IMIS_REPLICAS = ["imis", "imis_sqlite"]  # PostgreSQL, SQLite
 ALL_DATABASES = ["default", *IMIS_REPLICAS]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """The French pages need locale/*.mo, which bin/bootstrap compiles: compile them here too for a pytest
+    run straight after editing a catalogue (a no-op when the .mo is newer)."""
+    from django.core.management import call_command
+
+    call_command("compilemessages", ignore_patterns=[".venv"], verbosity=0)
+
+
 @pytest.fixture(params=IMIS_REPLICAS)
 def imis_replica(request):
     """A fresh iMIS replica with 40 demo members, on PostgreSQL and on SQLite: yields the alias."""

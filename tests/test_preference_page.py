@@ -23,7 +23,7 @@ def _fresh_rate_limits():
     cache.clear()
 
 
-def template_page(subscriber, confirm, shown):
+def template_page(subscriber, confirm, shown, path):
     state = form_state(subscriber_id=subscriber.pk)
     return render_to_string(
         "subscribers/preferences.html",
@@ -36,6 +36,7 @@ def template_page(subscriber, confirm, shown):
             "confirm_form": forms.ConfirmEmailForm() if confirm else None,
             "csrf_token": "TOKEN",
             "shown": shown,
+            "language_next": path,
         },
     )
 
@@ -47,10 +48,11 @@ def test_it_serves_the_page_the_template_renders(client, confirm, first_name):
     member = make_subscriber(first_name=first_name, email="o'brien@example.org")
     for interest in interests[::3]:
         Preference.objects.create(subscriber=member, interest=interest, value=True)
+    path = f"/p/{make_token(member)}/"
     with override_settings(PREFERENCES_CONFIRM_EMAIL=confirm):
-        served = client.get(f"/p/{make_token(member)}/").content.decode()
+        served = client.get(path).content.decode()
         shown = shown_in(served)
-        expected = template_page(member, confirm, shown)
+        expected = template_page(member, confirm, shown, path)
     assert CSRF_VALUE.sub(r'\1TOKEN"', served) == expected
     # The page carries what it shows, signed for this member's link.
     assert forms.shown_read(shown, subscriber_id=member.pk, token_version=member.token_version) == forms.Shown(

@@ -11,13 +11,14 @@ from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOper
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext_lazy as _
 
 MEMBER_VIEWS_MODULE = "subscribers.views"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 UTF_8 = ("utf-8", "utf8")
-NOT_A_FORM = "This page accepts only its own form (no files, no other kinds of content)."
-NOT_UTF_8 = "The form was not sent in UTF-8."
-UNREADABLE = "The form you sent could not be read."
+NOT_A_FORM = _("This page accepts only its own form (no files, no other kinds of content).")
+NOT_UTF_8 = _("The form was not sent in UTF-8.")
+UNREADABLE = _("The form you sent could not be read.")
 
 
 def body_problem(request) -> str | None:
@@ -63,5 +64,5 @@ class MemberFormBodyMiddleware:
 def bad_request(request, exception):
     """handler400: a plain page, without Django's CSRF processing of the (unreadable) body."""
     if isinstance(exception, RequestDataTooBig):
-        return refused(request, "The form you sent is too large.")
+        return refused(request, _("The form you sent is too large."))
     return refused(request, UNREADABLE)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 
 from preference_center.celery import app
 
@@ -117,12 +118,13 @@ def links_mail_request(*, email: str) -> None:
     allowed = [not over_rate(client, group="lost-link-member", rate=rate) for client in clients]
     subscriber_ids = [pk for pk, ok in zip(matched, allowed, strict=False) if ok]
     try:
-        app.tasks[MAIL_LINKS_TASK].delay(subscriber_ids)
+        # The mail speaks the language of the page the member asked from.
+        app.tasks[MAIL_LINKS_TASK].delay(subscriber_ids, language=translation.get_language())
     except Exception as exc:  # broker down: the member asks again; nothing else depends on this mail
         logger.warning("lost-link mail not queued (%s)", type(exc).__name__)
 
 
-def links_mail(*, subscriber_ids: Iterable[int]) -> int:
+def links_mail(*, subscriber_ids: Iterable[int], language: str | None = None) -> int:
     """Mail a fresh link of each of these members (who share one address) in one message to that address.
     Returns how many members the message covers (0: none left mailable, nothing sent)."""
     members = list(selectors.mailable_subscribers().filter(pk__in=list(subscriber_ids)))
@@ -132,8 +134,9 @@ def links_mail(*, subscriber_ids: Iterable[int]) -> int:
         "association_name": settings.ASSOCIATION_NAME,
         "links": [(member.first_name, preference_url(member)) for member in members],
     }
-    subject = render_to_string("subscribers/email/lost_link_subject.txt", context).strip()
-    body = render_to_string("subscribers/email/lost_link_body.txt", context)
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = render_to_string("subscribers/email/lost_link_subject.txt", context).strip()
+        body = render_to_string("subscribers/email/lost_link_body.txt", context)
     try:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [members[0].email])
     except Exception as exc:  # staff see the failure in the log, without the address
