@@ -61,6 +61,9 @@ class RestSandbox:
 
     def stop(self):
         self._server.shutdown()
+        self.stop_listening()
+
+    def stop_listening(self):
         self._server.server_close()
 
     # --- faults on demand ---------------------------------------------------------------------------------
