@@ -7,7 +7,7 @@ import datetime
 
 from django.db import connections, transaction
 
-from ..identifiers import checked, is_valid_identifier
+from ..identifiers import checked
 from . import shapes
 
 CONTACT_COLUMNS = [
@@ -216,5 +216,45 @@ def activity_create(using, entity) -> dict:
     return shapes.generic_entity("Activity", imis_id, props, keyed=False)
 
 
-def is_source_name(name: str) -> bool:
-    return is_valid_identifier(name)
+def _equals(query, name) -> str | None:
+    value = query.get(name)
+    if value is None:
+        return None
+    if not value.startswith("eq:"):
+        raise Refused(f"The sandbox filters {name} with eq: only")
+    return value.removeprefix("eq:")
+
+
+def activities_found(using, query) -> list[dict]:
+    """Activity rows filtered as `?PartyId=eq:ID&SOURCE_CODE=eq:CODE` (both required here)."""
+    imis_id, code = _equals(query, "PartyId"), _equals(query, "SOURCE_CODE")
+    if imis_id is None or code is None:
+        raise Refused("The sandbox lists Activity rows by PartyId and SOURCE_CODE only")
+    columns = ["SEQN", "ID", *ACTIVITY_PROPERTIES]
+    sql = _select(using, "Activity", columns) + f" WHERE {_q(using, 'ID')} = %s AND {_q(using, 'SOURCE_CODE')} = %s"
+    found = []
+    for row in _fetch(using, sql + f" ORDER BY {_q(using, 'SEQN')}", (imis_id, code)):
+        record = dict(zip(columns, row, strict=True))
+        props = [shapes.property_item("SEQN", {"$type": "System.Int32", "$value": record.pop("SEQN")})]
+        props.append(shapes.property_item("PartyId", record.pop("ID")))
+        props += [shapes.property_item(c, v) for c, v in record.items()]
+        found.append(shapes.generic_entity("Activity", imis_id, props, keyed=False))
+    return found
+
+
+def source_create(using, table, info, entity) -> dict:
+    """A new single-instance row from a POSTed entity (iMIS's answer when a member had none)."""
+    values = shapes.properties(entity)
+    imis_id = str(values.get("ID") or "")
+    unknown = sorted(set(values) - set(info["columns"]))
+    if not imis_id or unknown or info["multi"]:
+        raise Refused(f"Cannot create a {table} row from properties {sorted(values)}")
+    if source_row(using, table, info, imis_id):
+        raise Refused(f"A {table} row already exists for {imis_id}")
+    row = {c: (shapes.as_bool(v) if info["columns"][c] else v) for c, v in values.items()}
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_q(using, table)} ({', '.join(_q(using, c) for c in row)}) VALUES ({', '.join(['%s'] * len(row))})",
+            list(row.values()),
+        )
+    return source_row(using, table, info, imis_id)

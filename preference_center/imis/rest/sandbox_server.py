@@ -68,15 +68,27 @@ class RestSandbox:
 
     # --- faults on demand ---------------------------------------------------------------------------------
 
-    def fail_next(self, status: int, *, count: int = 1, retry_after: float | None = None, path: str = ""):
+    def fail_next(
+        self, status: int, *, count: int = 1, retry_after: float | None = None, path: str = "", method: str = ""
+    ):
+        """Answer the next `count` requests whose path starts with `path` (of `method`, if given) with
+        `status`."""
+        fault = {
+            "status": status,
+            "count": count,
+            "retry_after": retry_after,
+            "delay": 0,
+            "path": path,
+            "method": method,
+        }
         with self._lock:
-            self._faults.append(
-                {"status": status, "count": count, "retry_after": retry_after, "delay": 0, "path": path}
-            )
+            self._faults.append(fault)
 
     def slow_next(self, seconds: float, *, count: int = 1, path: str = ""):
         with self._lock:
-            self._faults.append({"status": None, "count": count, "retry_after": None, "delay": seconds, "path": path})
+            self._faults.append(
+                {"status": None, "count": count, "retry_after": None, "delay": seconds, "path": path, "method": ""}
+            )
 
     def expire_tokens(self):
         with self._lock:
@@ -85,10 +97,10 @@ class RestSandbox:
     def logins(self) -> int:
         return sum(1 for method, path in self.requests if method == "POST" and path == "/token")
 
-    def take_fault(self, path: str) -> dict | None:
+    def take_fault(self, method: str, path: str) -> dict | None:
         with self._lock:
             for fault in self._faults:
-                if path.startswith(fault["path"] or "/"):
+                if path.startswith(fault["path"] or "/") and fault["method"] in ("", method):
                     fault["count"] -= 1
                     if fault["count"] <= 0:
                         self._faults.remove(fault)
@@ -149,7 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if url.path.startswith("/_sandbox/"):
                 return self._control(url.path, raw)
-            fault = self.sandbox.take_fault(url.path)
+            fault = self.sandbox.take_fault(method, url.path)
             if fault and fault["delay"]:
                 time.sleep(fault["delay"])
             if fault and fault["status"]:
@@ -182,6 +194,7 @@ class _Handler(BaseHTTPRequestHandler):
                     count=int(spec.get("count", 1)),
                     retry_after=spec.get("retry_after"),
                     path=spec.get("path", ""),
+                    method=spec.get("method", ""),
                 )
         elif path == "/_sandbox/expire-tokens":
             self.sandbox.expire_tokens()
@@ -212,6 +225,9 @@ class _Handler(BaseHTTPRequestHandler):
         if entity.lower() == "cscontact" and method == "GET" and not rest:
             items, total = sandbox_data.contacts_page(using, offset, limit)
             return self._send(200, shapes.paged_result(items, offset, limit, total))
+        if entity.lower() == "activity" and method == "GET" and not rest:
+            items = sandbox_data.activities_found(using, query)
+            return self._send(200, shapes.paged_result(items[offset : offset + limit], offset, limit, len(items)))
         if entity.lower() == "activity" and method == "POST" and not rest:
             return self._send(201, sandbox_data.activity_create(using, body))
         tables = {name.lower(): (name, info) for name, info in sandbox_data.ud_tables(using).items()}
@@ -221,6 +237,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not rest and method == "GET":
             items, total = sandbox_data.source_page(using, table, info, offset, limit)
             return self._send(200, shapes.paged_result(items, offset, limit, total))
+        if not rest and method == "POST":
+            return self._send(201, sandbox_data.source_create(using, table, info, body))
         if len(rest) == 1 and not info["multi"] and method in ("GET", "PUT"):
             found = (
                 sandbox_data.source_row(using, table, info, rest[0])
