@@ -225,21 +225,27 @@ def _equals(query, name) -> str | None:
     return value.removeprefix("eq:")
 
 
-def activities_found(using, query) -> list[dict]:
-    """Activity rows filtered as `?PartyId=eq:ID&SOURCE_CODE=eq:CODE` (both required here)."""
-    imis_id, code = _equals(query, "PartyId"), _equals(query, "SOURCE_CODE")
-    if imis_id is None or code is None:
-        raise Refused("The sandbox lists Activity rows by PartyId and SOURCE_CODE only")
+def activities_page(using, query, offset, limit) -> tuple[list[dict], int]:
+    """Activity rows, all or filtered as `?PartyId=eq:ID&SOURCE_CODE=eq:CODE`, in SEQN order."""
+    where, params = [], []
+    for prop, column in (("PartyId", "ID"), ("SOURCE_CODE", "SOURCE_CODE")):
+        value = _equals(query, prop)
+        if value is not None:
+            where.append(f"{_q(using, column)} = %s")
+            params.append(value)
+    condition = f" WHERE {' AND '.join(where)}" if where else ""
+    (total,) = _fetch(using, f"SELECT COUNT(*) FROM {_q(using, 'Activity')}{condition}", params)[0]
     columns = ["SEQN", "ID", *ACTIVITY_PROPERTIES]
-    sql = _select(using, "Activity", columns) + f" WHERE {_q(using, 'ID')} = %s AND {_q(using, 'SOURCE_CODE')} = %s"
+    sql = _select(using, "Activity", columns) + condition + f" ORDER BY {_q(using, 'SEQN')} LIMIT %s OFFSET %s"
     found = []
-    for row in _fetch(using, sql + f" ORDER BY {_q(using, 'SEQN')}", (imis_id, code)):
+    for row in _fetch(using, sql, [*params, limit, offset]):
         record = dict(zip(columns, row, strict=True))
+        imis_id = record.pop("ID")
         props = [shapes.property_item("SEQN", {"$type": "System.Int32", "$value": record.pop("SEQN")})]
-        props.append(shapes.property_item("PartyId", record.pop("ID")))
+        props.append(shapes.property_item("PartyId", imis_id))
         props += [shapes.property_item(c, v) for c, v in record.items()]
         found.append(shapes.generic_entity("Activity", imis_id, props, keyed=False))
-    return found
+    return found, total
 
 
 def source_create(using, table, info, entity) -> dict:

@@ -226,8 +226,8 @@ class _Handler(BaseHTTPRequestHandler):
             items, total = sandbox_data.contacts_page(using, offset, limit)
             return self._send(200, shapes.paged_result(items, offset, limit, total))
         if entity.lower() == "activity" and method == "GET" and not rest:
-            items = sandbox_data.activities_found(using, query)
-            return self._send(200, shapes.paged_result(items[offset : offset + limit], offset, limit, len(items)))
+            items, total = sandbox_data.activities_page(using, query, offset, limit)
+            return self._send(200, shapes.paged_result(items, offset, limit, total))
         if entity.lower() == "activity" and method == "POST" and not rest:
             return self._send(201, sandbox_data.activity_create(using, body))
         tables = {name.lower(): (name, info) for name, info in sandbox_data.ud_tables(using).items()}
