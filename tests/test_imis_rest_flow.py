@@ -60,3 +60,23 @@ def test_a_save_lands_in_the_ud_row_with_one_activity_row(over_rest):
     assert (row[1], row[3], row[5]) == (member.imis_id, "NEWSLETTER", str(change.uuid))
     assert change.activity_seqn == row[0]
     assert ("PUT", f"/api/ud_EmailPrefs/{member.imis_id}") in over_rest.requests
+
+
+def test_health_reports_the_site_the_login_and_missing_business_objects(over_rest):
+    from preference_center import imis
+
+    health = imis.health_check(ud_tables=["ud_EmailPrefs", "ud_Retired"])
+
+    assert health.reachable and health.vendor == "imis-rest"
+    assert health.missing_tables == ["ud_Retired"]  # listed in iMIS but it has no business object
+    assert health.missing_permissions == []
+
+
+def test_health_says_unreachable_with_a_wrong_password(over_rest):
+    from preference_center import imis
+
+    with override_settings(IMIS_API_PASSWORD="wrong"):
+        health = imis.health_check()
+
+    assert not health.reachable
+    assert "user name or password is incorrect" in health.error
