@@ -143,3 +143,20 @@ def test_it_streams_every_member_in_pages_of_at_most_500_in_a_stable_order(rest_
     assert [len(page) for page in [first, *rest]] == [500, 500, 200]
     assert ids == expected
     assert len(expected) == 1200
+
+
+def test_it_sends_no_more_requests_at_once_than_the_setting_allows(rest_sandbox):
+    cache.clear()
+    client = RestClient(rest_sandbox.url, rest_sandbox.username, rest_sandbox.password, max_in_flight=2)
+    client.get_json(CONTACTS, {"limit": 1})
+    rest_sandbox.slow_next(0.3, count=6, path="/" + CONTACTS)
+    rest_sandbox.in_flight_peak = 0
+
+    threads = [threading.Thread(target=client.get_json, args=(CONTACTS, {"limit": 1})) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert rest_sandbox.in_flight_peak == 2
+    assert len(contact_requests(rest_sandbox)) == 7

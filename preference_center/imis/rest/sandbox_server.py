@@ -42,6 +42,8 @@ class RestSandbox:
         self._tokens: dict[str, float] = {}  # the one live token of our one user: token -> expiry
         self._faults: list[dict] = []
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request, in order
+        self.in_flight = 0
+        self.in_flight_peak = 0  # the most requests it was answering at the same time
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -158,6 +160,8 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         with self.sandbox._lock:
             self.sandbox.requests.append((method, url.path))
+            self.sandbox.in_flight += 1
+            self.sandbox.in_flight_peak = max(self.sandbox.in_flight_peak, self.sandbox.in_flight)
         try:
             if url.path.startswith("/_sandbox/"):
                 return self._control(url.path, raw)
@@ -182,6 +186,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(500, {"Message": f"Sandbox error: {type(exc).__name__}: {exc}"})
         finally:
             connections[self.sandbox.using].close()
+            with self.sandbox._lock:
+                self.sandbox.in_flight -= 1
 
     def _control(self, path, raw):
         if path == "/_sandbox/faults":
