@@ -219,6 +219,16 @@ IMIS_ACTIVITY_TYPE = env.str("IMIS_ACTIVITY_TYPE", default="iOptout")
 IMIS_SOURCE_SYSTEM = env.str("IMIS_SOURCE_SYSTEM", default="PREFCTR")
 IMIS_UPDATED_BY = env.str("IMIS_UPDATED_BY", default="PREFCENTER")
 IMIS_CREATE_MISSING_UD_ROWS = env.bool("IMIS_CREATE_MISSING_UD_ROWS", default=False)
+# iMIS REST API (iMIS EMS / Cloud): the site's base URL (with its virtual directory, if any) and a staff
+# service user of its own (a second login expires the first one's token).
+IMIS_API_URL = env.str("IMIS_API_URL", default="")
+IMIS_API_USER = env.str("IMIS_API_USER", default="")
+IMIS_API_PASSWORD = env.str("IMIS_API_PASSWORD", default="")
+IMIS_API_CONNECT_TIMEOUT = env.float("IMIS_API_CONNECT_TIMEOUT", default=5.0)
+IMIS_API_READ_TIMEOUT = env.float("IMIS_API_READ_TIMEOUT", default=60.0)
+IMIS_API_MAX_IN_FLIGHT = env.int("IMIS_API_MAX_IN_FLIGHT", default=4)
+IMIS_API_MAX_RETRIES = env.int("IMIS_API_MAX_RETRIES", default=4)
+IMIS_API_BACKOFF_CAP = env.float("IMIS_API_BACKOFF_CAP", default=30.0)
 IMIS_WRITE_NAME_LOG = env.bool("IMIS_WRITE_NAME_LOG", default=False)
 IMIS_CHUNK_SIZE = env.int("IMIS_CHUNK_SIZE", default=2000)
 

@@ -67,3 +67,30 @@ def _redis_breaker_closed():
     from preference_center.lib.breaker import redis_breaker
 
     redis_breaker.reset()
+
+
+@pytest.fixture
+def rest_sandbox():
+    """The REST sandbox (an HTTP server of ours) over a fresh 40-member PostgreSQL replica on `imis`.
+    Its threads read the replica on their own connections: tests that use it need transaction=True."""
+    from preference_center.imis.rest.sandbox_server import RestSandbox
+
+    build_sandbox("imis", members=40)
+    sandbox = RestSandbox("imis").start()
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def rest_client(rest_sandbox):
+    """A REST client logged in to the sandbox with short backoffs, its token in a clean cache."""
+    from django.core.cache import cache
+
+    from preference_center.imis.rest.client import RestClient
+
+    cache.clear()
+    client = RestClient(
+        rest_sandbox.url, rest_sandbox.username, rest_sandbox.password, backoff_base=0.01, read_timeout=5
+    )
+    yield client
+    client.close()

@@ -118,7 +118,12 @@ def test_it_lets_only_the_sync_and_discovery_call_the_imis_gateway():
         module
         for module, imported in import_graph().items()
         if not module.startswith(gateway)
-        and module != "preference_center.management.commands.imis_sandbox"  # builds a test iMIS: not a call
+        # build or serve a test iMIS: not a call
+        and module
+        not in (
+            "preference_center.management.commands.imis_sandbox",
+            "preference_center.management.commands.imis_rest_sandbox",
+        )
         and any(other == gateway or other.startswith(gateway + ".") for other in imported)
     }
     assert callers and {m for m in callers if m.split(".")[0] != "sync"} == {"interests.services.discovery"}

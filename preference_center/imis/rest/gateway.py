@@ -1,0 +1,15 @@
+"""The REST gateway: the SQL gateway's functions, over the iMIS REST API (IMIS_API_URL)."""
+
+from .health import health_check
+from .reads import discover_checkbox_fields, iter_checkbox_values, iter_roster, rest_configured
+from .writes import write_changes, written_activities
+
+__all__ = [
+    "discover_checkbox_fields",
+    "health_check",
+    "iter_checkbox_values",
+    "iter_roster",
+    "rest_configured",
+    "write_changes",
+    "written_activities",
+]

@@ -1,0 +1,118 @@
+"""The REST implementation of the gateway's writes, with the SQL gateway's signatures: per change, look
+for an Activity row an earlier attempt wrote (SOURCE_CODE = the change UUID), GET the source row, PUT it
+back with the one property changed, then POST the Activity. The API has no transaction and no optimistic
+concurrency: the GET comes right before its PUT, and the Activity lookup keeps a retry from writing a
+second Activity row."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.utils import timezone
+
+from ..errors import ImisError, ImisRefused
+from ..identifiers import checked
+from ..types import ALREADY_WRITTEN, CREATED_ROW, NO_UD_ROW, WRITTEN, ValueChange, WriteOutcome
+from . import shapes
+from .client import RestClient
+from .reads import shared_client
+
+
+def _imis_time(value: datetime.datetime | None) -> str:
+    """iMIS takes local wall-clock time as a plain string."""
+    value = value or timezone.now()
+    if timezone.is_aware(value):
+        value = timezone.localtime(value, timezone.get_default_timezone())
+    return value.replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def _seqn(entity) -> int | None:
+    value = shapes.properties(entity).get("SEQN")
+    return int(value) if value not in (None, "") else None
+
+
+def _activity_of(client: RestClient, imis_id: str, change_id: str) -> dict | None:
+    page = client.get_json("api/Activity", {"PartyId": f"eq:{imis_id}", "SOURCE_CODE": f"eq:{change_id}", "limit": 1})
+    items = shapes.values((page or {}).get("Items"))
+    return items[0] if items else None
+
+
+def written_activities(
+    changes: Iterable[tuple[str, str]], using=None, *, client: RestClient | None = None
+) -> dict[str, int]:
+    """{change id: Activity SEQN} for the (iMIS ID, change id) pairs iMIS already holds an Activity row of."""
+    client = client or shared_client()
+    found = {}
+    for imis_id, change_id in changes:
+        activity = _activity_of(client, imis_id, change_id)
+        if activity is not None:
+            found[change_id] = _seqn(activity)
+    return found
+
+
+def _activity(change: ValueChange) -> dict:
+    items = [
+        shapes.property_item("PartyId", change.imis_id),
+        shapes.property_item("ACTIVITY_TYPE", settings.IMIS_ACTIVITY_TYPE[:10]),
+        shapes.property_item("TRANSACTION_DATE", _imis_time(change.transaction_date)),
+        shapes.property_item("PRODUCT_CODE", (change.product_code or change.field_name)[:31]),
+        shapes.property_item("DESCRIPTION", change.description[:255]),
+        shapes.property_item("SOURCE_SYSTEM", settings.IMIS_SOURCE_SYSTEM[:10]),
+        shapes.property_item("SOURCE_CODE", change.change_id[:40]),
+    ]
+    return shapes.generic_entity("Activity", change.imis_id, items, keyed=False)
+
+
+def _write_one(client: RestClient, change: ValueChange, create_missing_rows: bool) -> WriteOutcome:
+    earlier = _activity_of(client, change.imis_id, change.change_id)
+    if earlier is not None:
+        return WriteOutcome(change.change_id, ALREADY_WRITTEN, _seqn(earlier))
+    path = f"api/{checked(change.table_name)}/{change.imis_id}"
+    row = client.get_json(path)
+    status = WRITTEN
+    if row is not None:
+        client.request("PUT", path, json=shapes.set_property(row, change.field_name, shapes.wrap_bool(change.value)))
+    elif create_missing_rows:
+        items = [
+            shapes.property_item("ID", change.imis_id),
+            shapes.property_item(change.field_name, shapes.wrap_bool(change.value)),
+        ]
+        client.request(
+            "POST", f"api/{change.table_name}", json=shapes.generic_entity(change.table_name, change.imis_id, items)
+        )
+        status = CREATED_ROW
+    else:
+        return WriteOutcome(change.change_id, NO_UD_ROW)
+    answer = client.request("POST", "api/Activity", json=_activity(change))
+    try:
+        return WriteOutcome(change.change_id, status, _seqn(answer.json()))
+    except ValueError as exc:
+        raise ImisRefused("iMIS answered the Activity POST without an entity") from exc
+
+
+def write_changes(
+    changes: Iterable[ValueChange],
+    using=None,
+    *,
+    create_missing_rows=None,
+    name_log=None,
+    client: RestClient | None = None,
+):
+    """A WriteOutcome per change, as the SQL gateway's. Not one transaction: each change is its own GET,
+    PUT and POST; an error stops the batch, and the changes already written are found again by their
+    Activity rows on the retry. `name_log` is not available over REST and ignored."""
+    changes = list(changes)
+    if create_missing_rows is None:
+        create_missing_rows = settings.IMIS_CREATE_MISSING_UD_ROWS
+    keys = [(c.imis_id, c.table_name.lower(), c.field_name.lower()) for c in changes]
+    if len(set(keys)) != len(keys):
+        raise ImisError("a batch may hold one change per member and field; keep the latest")
+    if len({c.change_id for c in changes}) != len(changes):
+        raise ImisError("a batch may not repeat a change id")
+    for c in changes:
+        checked(c.table_name)
+        checked(c.field_name)
+    client = client or shared_client()
+    return [_write_one(client, c, create_missing_rows) for c in changes]

@@ -1,0 +1,82 @@
+"""With only IMIS_API_* set, the sync runs over REST against the REST sandbox: discovery, the pull and a
+member's save land where the SQL path puts them."""
+
+import pytest
+from django.test import override_settings
+
+from interests.models import RemoteInterest
+from subscribers.models import PreferenceChange, Subscriber
+from sync.services import push
+from sync.services.discovery import interests_discover
+from sync.services.roster import roster_pull
+from tests.sync_helpers import activities, member_saves, newsletter, subscriber, ud_value
+
+pytestmark = pytest.mark.django_db(databases=["default", "imis"], transaction=True)
+
+
+@pytest.fixture
+def over_rest(rest_sandbox):
+    from django.core.cache import cache
+
+    cache.clear()
+    with override_settings(IMIS_API_URL=rest_sandbox.url, IMIS_API_USER="SANDBOX", IMIS_API_PASSWORD="sandbox"):
+        yield rest_sandbox
+
+
+def paths(sandbox):
+    return {path for _method, path in sandbox.requests}
+
+
+def test_discovery_reads_the_business_objects(over_rest):
+    run = interests_discover()
+
+    assert run.ok, run.error
+    assert "/api/BOEntityDefinition" in paths(over_rest)
+    assert RemoteInterest.objects.filter(table_name="ud_EmailPrefs", field_name="NEWSLETTER").exists()
+    assert not RemoteInterest.objects.filter(table_name="ud_Committees").exists()
+
+
+def test_the_pull_reads_contacts_over_rest(over_rest):
+    run = roster_pull()
+
+    assert run.ok, run.error
+    assert "/api/CsContact" in paths(over_rest)
+    assert Subscriber.objects.filter(imis_id=subscriber(3).imis_id).exists()
+    assert Subscriber.objects.count() >= 30
+
+
+def test_a_save_lands_in_the_ud_row_with_one_activity_row(over_rest):
+    interest = newsletter()
+    member = subscriber(3)
+    wanted = not ud_value(member.imis_id)
+
+    change = member_saves(member, interest, wanted)
+    push.changes_push()
+
+    change.refresh_from_db()
+    assert change.state == PreferenceChange.State.DONE, change.last_error
+    assert ud_value(member.imis_id) is wanted
+    [row] = activities()
+    assert (row[1], row[3], row[5]) == (member.imis_id, "NEWSLETTER", str(change.uuid))
+    assert change.activity_seqn == row[0]
+    assert ("PUT", f"/api/ud_EmailPrefs/{member.imis_id}") in over_rest.requests
+
+
+def test_health_reports_the_site_the_login_and_missing_business_objects(over_rest):
+    from preference_center import imis
+
+    health = imis.health_check(ud_tables=["ud_EmailPrefs", "ud_Retired"])
+
+    assert health.reachable and health.vendor == "imis-rest"
+    assert health.missing_tables == ["ud_Retired"]  # listed in iMIS but it has no business object
+    assert health.missing_permissions == []
+
+
+def test_health_says_unreachable_with_a_wrong_password(over_rest):
+    from preference_center import imis
+
+    with override_settings(IMIS_API_PASSWORD="wrong"):
+        health = imis.health_check()
+
+    assert not health.reachable
+    assert "user name or password is incorrect" in health.error

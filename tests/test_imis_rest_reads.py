@@ -1,0 +1,70 @@
+"""The REST reads (discovery, roster, values) over the REST sandbox agree with the SQL gateway on the same
+replica: same interests, same members, same checkbox values."""
+
+import pytest
+from django.test import override_settings
+
+from preference_center import imis
+from preference_center.imis.errors import ImisRefused
+from preference_center.imis.rest import reads
+
+pytestmark = pytest.mark.django_db(databases=["default", "imis"], transaction=True)
+
+
+def flat(chunks):
+    return [row for chunk in chunks for row in chunk]
+
+
+def test_it_discovers_the_same_interests_as_the_sql_gateway(rest_client):
+    by_rest = reads.discover_checkbox_fields(client=rest_client)
+    by_sql = imis.discover_checkbox_fields("imis")
+
+    def named(fields):
+        return sorted((f.table_name, f.field_name, f.prompt) for f in fields)
+
+    assert named(by_rest.interests) == named(by_sql.interests)
+    assert len(by_rest.interests) == 7
+
+
+def test_it_skips_multi_instance_objects_and_non_boolean_properties_with_a_reason(rest_client):
+    skipped = {
+        (s.table_name, s.field_name): s.reason for s in reads.discover_checkbox_fields(client=rest_client).skipped
+    }
+
+    assert skipped[("ud_Committees", "CHAIR")] == "multi-instance business object (ObjectTypeName Multi)"
+    assert skipped[("ud_EmailPrefs", "PREFERRED_DAY")] == "not a checkbox property (PropertyTypeName String)"
+    assert ("ud_EmailPrefs", "ID") not in skipped  # the key is no candidate
+
+
+def test_it_reads_the_same_roster_as_the_sql_gateway(rest_client):
+    by_rest = flat(reads.iter_roster(chunk_size=15, client=rest_client))
+
+    assert by_rest == flat(imis.iter_roster("imis"))
+    assert len(by_rest) == 40
+
+
+def test_it_pages_the_roster_at_the_chunk_size(rest_sandbox, rest_client):
+    assert [len(chunk) for chunk in reads.iter_roster(chunk_size=15, client=rest_client)] == [15, 15, 10]
+
+
+def test_it_reads_the_same_checkbox_values_as_the_sql_gateway(rest_client):
+    fields = ["NEWSLETTER", "EVENTS", "ADVOCACY_ALERT"]
+
+    by_rest = flat(reads.iter_checkbox_values("ud_EmailPrefs", fields, client=rest_client))
+
+    assert by_rest == flat(imis.iter_checkbox_values("ud_EmailPrefs", fields, using="imis"))
+    assert any(any(row.values) for row in by_rest) and any(not all(row.values) for row in by_rest)
+
+
+def test_it_says_which_contact_properties_a_site_lacks(rest_sandbox, rest_client, monkeypatch):
+    monkeypatch.setitem(reads.CONTACT_PROPERTIES, "EmailAddress", "email")
+
+    with pytest.raises(ImisRefused, match="CsContact rows have no EmailAddress"):
+        next(reads.iter_roster(client=rest_client))
+
+
+def test_it_uses_one_client_per_site_from_the_settings(rest_sandbox):
+    with override_settings(IMIS_API_URL=rest_sandbox.url, IMIS_API_USER="SANDBOX", IMIS_API_PASSWORD="sandbox"):
+        assert reads.rest_configured()
+        assert reads.shared_client() is reads.shared_client()
+        assert len(flat(reads.iter_roster())) == 40
