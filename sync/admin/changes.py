@@ -9,6 +9,7 @@ from django.utils.http import urlencode
 from django.utils.text import Truncator
 
 from preference_center.admin_base import ReadOnlyAdmin
+from subscribers.admin import history
 from subscribers.models import PreferenceChange
 
 from ..models import SyncRun
@@ -47,8 +48,9 @@ class PreferenceChangeAdmin(ReadOnlyAdmin):
         "created_at",
         "label_shown",
         "note",
+        "changed_by",
         "user_agent",
-        "ip_address",
+        "ip",
         "state",
         "attempts",
         "last_error",
@@ -58,16 +60,19 @@ class PreferenceChangeAdmin(ReadOnlyAdmin):
         "activity_seqn",
     )
 
+    readonly_fields = ("ip",)
+
+    @admin.display(description="IP address")
+    def ip(self, obj):
+        return history.ip_text(obj.ip_address)
+
     @admin.display(description="member", ordering="subscriber__imis_id")
     def member(self, obj):
         return obj.subscriber.imis_id
 
     @admin.display(description="change")
     def change(self, obj):
-        def show(value):
-            return "?" if value is None else ("on" if value else "off")
-
-        return f"{show(obj.old_value)} → {show(obj.new_value)}"
+        return history.change_text(obj)
 
     @admin.display(description="last error")
     def error(self, obj):
