@@ -18,12 +18,12 @@ def mailable_q(prefix: str = "") -> Q:
 class Subscriber(models.Model):
     """A contact from the iMIS `Name` table. Deactivated, never deleted, when it leaves the roster."""
 
-    imis_id = models.CharField("iMIS ID", max_length=10, unique=True)  # a string: '00123' != '123'
+    imis_id = models.CharField("ID in iMIS", max_length=10, unique=True)  # a string: '00123' != '123'
     email = models.CharField(max_length=100, blank=True, db_index=True)  # as in iMIS; may be malformed
     first_name = models.CharField(max_length=20, blank=True)
     last_name = models.CharField(max_length=30, blank=True)
     full_name = models.CharField(max_length=70, blank=True)
-    status = models.CharField("iMIS status", max_length=5, blank=True)
+    status = models.CharField("status in iMIS", max_length=5, blank=True)
     is_company = models.BooleanField(default=False)
     exclude_mail = models.BooleanField(default=False)
     active = models.BooleanField(default=True, help_text="Still in the iMIS roster.")

@@ -98,7 +98,7 @@ class RemoteInterestAdmin(admin.ModelAdmin):
     def get_changelist_formset(self, request, **kwargs):
         return super().get_changelist_formset(request, widgets=self.changelist_widgets, **kwargs)
 
-    @admin.display(description="iMIS table.field and prompt", ordering="table_name")
+    @admin.display(description="table.field and prompt in iMIS", ordering="table_name")
     def imis_field(self, obj):
         return format_html("{}<br><small>{}</small>", obj.imis_name, obj.prompt)
 

@@ -15,6 +15,7 @@ from subscribers.models import PreferenceChange
 from ..models import SyncRun
 from ..selectors import sync_overview_get
 from ..services import push
+from .labels import counts_text, state_label
 
 
 @admin.register(PreferenceChange)
@@ -109,11 +110,15 @@ class PreferenceChangeAdmin(ReadOnlyAdmin):
     def dashboard_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
+        overview = sync_overview_get()
         context = {
             **self.admin_site.each_context(request),
             "title": "Sync dashboard",
             "opts": self.model._meta,
-            "overview": sync_overview_get(),
+            "overview": overview,
+            # What staff read: the states' and the runs' counts' labels, not the raw keys.
+            "state_rows": [(state, state_label(state), n) for state, n in overview.counts.items()],
+            "run_rows": [(label, run, counts_text(run.counts) if run else "") for label, run in overview.last_runs],
         }
         return TemplateResponse(request, "admin/sync/sync_dashboard.html", context)
 
@@ -126,7 +131,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description="counts")
     def summary(self, obj):
-        return ", ".join(f"{k} {v}" for k, v in obj.counts.items())
+        return counts_text(obj.counts)
 
     @admin.display(description="error")
     def short_error(self, obj):
