@@ -7,8 +7,20 @@ from django.contrib.admin.apps import AdminConfig
 
 class PreferenceCenterAdminSite(admin.AdminSite):
     index_title = "Start"
+    index_template = "admin/start.html"
     # "View site" led to a bare page: members reach their pages only through their personal links.
     site_url = None
+
+    def index(self, request, extra_context=None):
+        """The start page: the next setup step while setup is incomplete, the sync at a glance, then the
+        apps (what each staff user may see)."""
+        from sync.selectors import setup_next_step, setup_steps, sync_overview_get  # the apps load after this
+
+        steps = setup_steps()
+        context = {"setup_steps": steps, "setup_next": setup_next_step(steps)}
+        if request.user.has_perm("subscribers.view_preferencechange"):
+            context["overview"] = sync_overview_get(check_imis=False)  # no iMIS round trip on every visit
+        return super().index(request, {**context, **(extra_context or {})})
 
     @property
     def site_title(self):
