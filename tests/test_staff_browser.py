@@ -1,0 +1,69 @@
+"""Staff flows in a real browser: Playwright driving Debian's Chromium against the live server, at 1280 px."""
+
+import pytest
+from django.contrib.auth.models import User
+from playwright.sync_api import expect
+
+from subscribers.models import Preference, PreferenceChange
+from tests.members_helpers import make_interests, make_subscriber, values_of
+from tests.test_member_browser import browser, serious_violations  # noqa: F401 - the browser fixture
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def staff_page(browser, live_server):  # noqa: F811
+    User.objects.create_superuser("desk", "desk@example.org", "a long pass phrase", first_name="Pat", last_name="Desk")
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/admin/")
+    page.get_by_label("Username").fill("desk")
+    page.get_by_label("Password").fill("a long pass phrase")
+    page.get_by_role("button", name="Log in").click()
+    yield page
+    context.close()
+
+
+def fits_the_width(page):
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_a_member_phones_in_and_staff_change_their_choices(staff_page):
+    page = staff_page
+    newsletter, events = make_interests(2)
+    member = make_subscriber(first_name="Grace", last_name="Hopper", email="grace@example.org")
+    make_subscriber(first_name="Ada", last_name="Lovelace")
+    Preference.objects.create(subscriber=member, interest=events, value=True, imis_value=True)
+
+    expect(page.locator("#site-name")).to_contain_text("Preference Center")
+    page.get_by_role("link", name="Subscribers").first.click()
+    page.get_by_role("searchbox").fill("hopper")
+    page.get_by_role("searchbox").press("Enter")
+    page.get_by_role("link", name=member.imis_id).click()
+
+    page.get_by_label("Monthly newsletter").check()
+    page.get_by_label("Events and conferences").uncheck()
+    page.get_by_label("Note").fill("phoned 2 May: newsletter yes, events no")
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    expect(page.locator(".messagelist")).to_contain_text("2 choice(s) changed")
+    assert values_of(member) == {newsletter.pk: True, events.pk: False}
+    made = PreferenceChange.objects.filter(source="admin")
+    assert made.count() == 2 and {c.changed_by.username for c in made} == {"desk"}
+    page.locator("#result_list").get_by_role("link", name=member.imis_id).click()  # back on the list
+    history = page.locator("#changes-group")
+    expect(history).to_contain_text("Pat Desk")
+    expect(history).to_contain_text("on → off")
+    expect(history).to_contain_text("phoned 2 May")
+    assert fits_the_width(page)
+
+
+def test_the_staff_start_page_and_member_page_have_no_serious_accessibility_violation(staff_page, live_server):
+    page = staff_page
+    member = make_subscriber()
+    make_interests(2)
+    page.goto(f"{live_server.url}/admin/")
+    expect(page.locator("#setup")).to_contain_text("Next step")
+    assert serious_violations(page) == []
+    page.goto(f"{live_server.url}/admin/subscribers/subscriber/{member.pk}/change/")
+    assert serious_violations(page) == []
