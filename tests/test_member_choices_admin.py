@@ -115,3 +115,27 @@ def test_it_finds_members_by_last_or_first_name_and_says_what_is_searched(admin_
     by_first = admin_client.get("/admin/subscribers/subscriber/", {"q": "Ada"}).content.decode()
     assert "a@example.org" in by_first and "g@example.org" not in by_first
     assert "first and last name" in by_first
+
+
+def test_staff_see_the_members_page_as_they_see_it_read_only_without_a_link(client):
+    newsletter, events = make_interests(2)
+    member = make_subscriber(first_name="Grace", email="grace@example.org")
+    preferences_save(subscriber=member, wanted={events.pk: True}, source="form")
+    client.force_login(staff_with("view_subscriber"))
+    change_page = client.get(page_url(member)).content.decode()
+    url = f"/admin/subscribers/subscriber/{member.pk}/as-member/"
+    assert f'href="{url}"' in change_page
+    html = client.get(url).content.decode()
+    assert "Hello Grace." in html and "g•••@example.org" in html
+    assert re.search(rf'name="interest_{events.pk}"[^>]*checked', html)
+    assert not re.search(rf'name="interest_{newsletter.pk}"[^>]*checked', html)
+    assert "<fieldset disabled>" in html and "/p/" not in html and "csrfmiddlewaretoken" not in html
+    assert client.post(url).status_code == 405
+
+
+def test_the_members_page_is_for_staff_only(client):
+    member = make_subscriber()
+    url = f"/admin/subscribers/subscriber/{member.pk}/as-member/"
+    assert client.get(url).status_code == 302  # to the login page
+    client.force_login(staff_with(username="nobody"))
+    assert client.get(url).status_code == 403

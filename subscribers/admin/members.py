@@ -1,12 +1,19 @@
 """Admin of members: Subscriber with preferences and history inline, staff changing a member's choices,
 link actions."""
 
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
+from ..forms import interest_fieldsets
 from ..models import Preference, PreferenceChange, Subscriber, mailable_q
-from ..selectors import form_state
+from ..selectors import form_state, mask_email
 from ..services.links import links_csv_lines
 from ..services.preferences import subscribers_rotate_tokens
 from . import history
@@ -39,6 +46,26 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(require_GET(self.as_member_view))
+        return [path("<int:object_id>/as-member/", view, name="subscribers_subscriber_as_member"), *super().get_urls()]
+
+    def as_member_view(self, request, object_id):
+        """The member's page as they see it, with their choices now: read-only, and no link (token) made."""
+        member = get_object_or_404(Subscriber, pk=object_id)
+        if not self.has_view_permission(request, member):
+            raise PermissionDenied
+        state = form_state(subscriber_id=member.pk)
+        context = {
+            "association_name": settings.ASSOCIATION_NAME,
+            "imis_id": member.imis_id,
+            "first_name": member.first_name,
+            "masked_email": mask_email(member.email),
+            "fieldsets": interest_fieldsets(state.specs, state.values) if state.specs else "",
+            "back_url": reverse("admin:subscribers_subscriber_change", args=[member.pk]),
+        }
+        return TemplateResponse(request, "admin/subscribers/subscriber/as_member.html", context)
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -107,6 +134,26 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # deactivated, never deleted: their history stays
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(require_GET(self.as_member_view))
+        return [path("<int:object_id>/as-member/", view, name="subscribers_subscriber_as_member"), *super().get_urls()]
+
+    def as_member_view(self, request, object_id):
+        """The member's page as they see it, with their choices now: read-only, and no link (token) made."""
+        member = get_object_or_404(Subscriber, pk=object_id)
+        if not self.has_view_permission(request, member):
+            raise PermissionDenied
+        state = form_state(subscriber_id=member.pk)
+        context = {
+            "association_name": settings.ASSOCIATION_NAME,
+            "imis_id": member.imis_id,
+            "first_name": member.first_name,
+            "masked_email": mask_email(member.email),
+            "fieldsets": interest_fieldsets(state.specs, state.values) if state.specs else "",
+            "back_url": reverse("admin:subscribers_subscriber_change", args=[member.pk]),
+        }
+        return TemplateResponse(request, "admin/subscribers/subscriber/as_member.html", context)
 
     def has_change_permission(self, request, obj=None):
         # The only change staff make on a member is to their choices (the rest comes from iMIS); a member
