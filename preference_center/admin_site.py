@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.urls import reverse
 
 
 class PreferenceCenterAdminSite(admin.AdminSite):
@@ -18,6 +19,7 @@ class PreferenceCenterAdminSite(admin.AdminSite):
 
         steps = setup_steps()
         context = {"setup_steps": steps, "setup_next": setup_next_step(steps)}
+        context["shortcuts"] = _shortcuts(request.user)
         if request.user.has_perm("subscribers.view_preferencechange"):
             context["overview"] = sync_overview_get(check_imis=False)  # no iMIS round trip on every visit
         return super().index(request, {**context, **(extra_context or {})})
@@ -29,6 +31,18 @@ class PreferenceCenterAdminSite(admin.AdminSite):
     @property
     def site_header(self):
         return _branded("Preference Center")
+
+
+# The custom screens no app list shows: (label, admin URL name, the permission that opens it).
+SHORTCUTS = [
+    ("Sync dashboard", "admin:sync_dashboard", "subscribers.view_preferencechange"),
+    ("Preview the member form", "admin:interests_remoteinterest_preview", "interests.view_remoteinterest"),
+    ("Missing UD rows", "admin:sync_missingudrow_changelist", "subscribers.view_subscriber"),
+]
+
+
+def _shortcuts(user) -> list[tuple[str, str]]:
+    return [(label, reverse(name)) for label, name, perm in SHORTCUTS if user.has_perm(perm)]
 
 
 def _branded(name: str) -> str:

@@ -56,3 +56,18 @@ def test_staff_who_may_not_see_the_changes_get_no_sync_figures(client):
     client.force_login(user)
     html = start_page(client)
     assert 'id="sync-health"' not in html and "Subscribers" in html
+
+
+def test_it_links_the_screens_no_app_list_shows(admin_client):
+    html = start_page(admin_client)
+    assert 'href="/admin/subscribers/preferencechange/dashboard/">Sync dashboard' in html
+    assert 'href="/admin/interests/remoteinterest/preview/">Preview the member form' in html
+    assert "Missing UD rows</a>" in html
+
+
+def test_shortcuts_are_only_those_the_user_may_open(client):
+    user = User.objects.create_user("reader", password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename="view_remoteinterest"))
+    client.force_login(user)
+    html = start_page(client)
+    assert "Preview the member form" in html and "Sync dashboard" not in html
