@@ -25,20 +25,26 @@ def staff_page(browser, live_server):  # noqa: F811
 
 
 def fits_the_width(page):
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    """No sideways scrolling: neither the page nor a list's own scrolling box (Django's `.results`)."""
+    return page.evaluate(
+        "document.documentElement.scrollWidth <= window.innerWidth && "
+        "[...document.querySelectorAll('.results')].every(box => box.scrollWidth <= box.clientWidth)"
+    )
 
 
 def test_a_member_phones_in_and_staff_change_their_choices(staff_page):
     page = staff_page
     newsletter, events = make_interests(2)
-    member = make_subscriber(first_name="Grace", last_name="Hopper", email="grace@example.org")
-    make_subscriber(first_name="Ada", last_name="Lovelace")
+    member = make_subscriber(first_name="Grace", last_name="Hopper", full_name="Grace Hopper", email="g@example.org")
+    make_subscriber(first_name="Ada", last_name="Lovelace", full_name="Ada Lovelace")
     Preference.objects.create(subscriber=member, interest=events, value=True, imis_value=True)
 
     expect(page.locator("#site-name")).to_contain_text("Preference Center")
-    page.get_by_role("link", name="Subscribers").first.click()
-    page.get_by_role("searchbox").fill("hopper")
-    page.get_by_role("searchbox").press("Enter")
+    page.locator("tr.model-subscriber th a").click()
+    page.locator("#searchbar").fill("hopper")
+    page.locator("#searchbar").press("Enter")
+    expect(page.locator("#result_list")).to_contain_text("Grace Hopper")
+    expect(page.locator("#result_list")).not_to_contain_text("Lovelace")
     page.get_by_role("link", name=member.imis_id).click()
 
     page.get_by_label("Monthly newsletter").check()
@@ -67,3 +73,21 @@ def test_the_staff_start_page_and_member_page_have_no_serious_accessibility_viol
     assert serious_violations(page) == []
     page.goto(f"{live_server.url}/admin/subscribers/subscriber/{member.pk}/change/")
     assert serious_violations(page) == []
+
+
+def test_the_changes_list_fits_1280_px(staff_page, live_server):
+    (newsletter,) = make_interests(1)
+    member = make_subscriber(email="a.rather.long.address.of.someone@example.org")
+    PreferenceChange.objects.create(
+        subscriber=member,
+        interest=newsletter,
+        new_value=True,
+        source="form",
+        state="failed",
+        attempts=5,
+        last_error="iMIS refused the change: " + "a long explanation of what went wrong " * 5,
+    )
+    staff_page.goto(f"{live_server.url}/admin/subscribers/preferencechange/")
+    expect(staff_page.locator("#result_list")).to_contain_text("failed")
+    widths = "[...document.querySelectorAll('.results')].map(b => [b.scrollWidth, b.clientWidth])"
+    assert fits_the_width(staff_page), staff_page.evaluate(widths)

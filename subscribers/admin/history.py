@@ -2,6 +2,9 @@
 
 import ipaddress
 
+from django.utils import timezone
+from django.utils.formats import date_format
+
 from ..models import PreferenceChange
 
 # Who made a change that no staff user made, by source.
@@ -41,3 +44,17 @@ def ip_text(ip: str | None) -> str:
     if network.network_address == address:
         return f"{network} (anonymised)"
     return str(address)
+
+
+def outbox_text(change: PreferenceChange) -> str:
+    """Where the change is on its way to iMIS: "done (SEQN 123)", "failed after 5 attempts", "pending, next
+    attempt 10:42"."""
+    state = change.get_state_display()
+    if change.state == PreferenceChange.State.DONE and change.activity_seqn is not None:
+        return f"{state} (SEQN {change.activity_seqn})"
+    if change.state == PreferenceChange.State.FAILED:
+        return f"{state} after {change.attempts} attempt{'s' if change.attempts != 1 else ''}"
+    if change.state in (PreferenceChange.State.PENDING, PreferenceChange.State.SENDING) and change.next_attempt_at:
+        at = date_format(timezone.localtime(change.next_attempt_at), "DATETIME_FORMAT")
+        return f"{state}, attempt {change.attempts}, next {at}"
+    return state

@@ -20,18 +20,8 @@ from .labels import counts_text, state_label
 
 @admin.register(PreferenceChange)
 class PreferenceChangeAdmin(ReadOnlyAdmin):
-    list_display = (
-        "created_at",
-        "member",
-        "interest",
-        "change",
-        "source",
-        "state",
-        "attempts",
-        "activity_seqn",
-        "next_attempt_at",
-        "error",
-    )
+    # Fits 1280 px: the outbox's state, attempts, SEQN and next attempt read as one "in iMIS" column.
+    list_display = ("created_at", "member", "interest", "change", "source", "in_imis", "error")
     list_filter = ("state", "source", "interest")
     search_fields = ("=subscriber__imis_id", "subscriber__email")
     search_help_text = "iMIS ID (exact) or email"
@@ -75,9 +65,13 @@ class PreferenceChangeAdmin(ReadOnlyAdmin):
     def change(self, obj):
         return history.change_text(obj)
 
+    @admin.display(description="in iMIS", ordering="state")
+    def in_imis(self, obj):
+        return history.outbox_text(obj)
+
     @admin.display(description="last error")
     def error(self, obj):
-        text = Truncator(obj.last_error).chars(80)
+        text = Truncator(obj.last_error).chars(60)
         table = obj.interest.table_name
         if obj.state == PreferenceChange.State.FAILED and obj.last_error.startswith(f"iMIS has no {table} row"):
             # The push's "no UD row" failure: the report gives iMIS staff the statement that fixes it.
