@@ -39,3 +39,10 @@ def test_the_500_page_renders_without_a_database_or_a_request_context(settings, 
     html = response.content.decode()
     assert response.status_code == 500
     assert "Something went wrong" in html and "Guild of Testers" in html and "bootstrap" in html
+
+
+def test_every_page_offering_a_new_link_says_the_same(client):
+    invalid = client.get("/p/not-a-real-token/").content.decode()
+    lost = client.get("/lost-link/").content.decode()
+    assert "Email me my link" in invalid and "Email me my link" in lost
+    assert "Email me a fresh link" not in invalid
