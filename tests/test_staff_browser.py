@@ -91,3 +91,13 @@ def test_the_changes_list_fits_1280_px(staff_page, live_server):
     expect(staff_page.locator("#result_list")).to_contain_text("failed")
     widths = "[...document.querySelectorAll('.results')].map(b => [b.scrollWidth, b.clientWidth])"
     assert fits_the_width(staff_page), staff_page.evaluate(widths)
+
+
+def test_the_target_groups_intro_is_not_hidden_behind_the_buttons(staff_page, live_server):
+    make_interests(2)
+    staff_page.goto(f"{live_server.url}/admin/mailing/targetgroup/")
+    intro = staff_page.locator("#target-groups-intro").bounding_box()
+    for button in staff_page.locator(".object-tools a").all():
+        box = button.bounding_box()
+        overlaps = box["y"] < intro["y"] + intro["height"] and intro["y"] < box["y"] + box["height"]
+        assert not overlaps, (box, intro)
