@@ -101,3 +101,13 @@ def test_the_target_groups_intro_is_not_hidden_behind_the_buttons(staff_page, li
         box = button.bounding_box()
         overlaps = box["y"] < intro["y"] + intro["height"] and intro["y"] < box["y"] + box["height"]
         assert not overlaps, (box, intro)
+
+
+def test_the_interests_list_fits_1280_px(staff_page, live_server):
+    make_interests(7)
+    staff_page.goto(f"{live_server.url}/admin/interests/remoteinterest/")
+    expect(staff_page.locator("#result_list")).to_contain_text("Volunteer")
+    widths = (
+        "JSON.stringify([...document.querySelectorAll('#result_list thead th')].map(b => [b.className, b.offsetWidth]))"
+    )
+    assert fits_the_width(staff_page), staff_page.evaluate(widths)

@@ -48,3 +48,12 @@ def test_column_headers_spell_imis_ip_address_and_uuid(admin_client):
     assert "IP address" in html and "UUID" in html
     assert "127.0.0.0/24 (anonymised)" in html
     assert PreferenceChange.objects.get().ip_address == "127.0.0.0"
+
+
+def test_the_interests_list_says_when_a_field_is_gone_from_imis(admin_client):
+    here, gone = make_interests(2)
+    gone.present_in_imis = False
+    gone.save(update_fields=["present_in_imis"])
+    html = admin_client.get(reverse("admin:interests_remoteinterest_changelist")).content.decode()
+    assert html.count("gone from iMIS") == 1
+    assert html.index(gone.imis_name) < html.index("gone from iMIS")
