@@ -101,7 +101,7 @@ class RemoteInterestAdmin(admin.ModelAdmin):
     @admin.display(description="field and prompt in iMIS", ordering="table_name")
     def imis_field(self, obj):
         # "Present in iMIS" is said here only when it is not: one column fewer for the list to fit 1280 px.
-        gone = "" if obj.present_in_imis else format_html('<br><strong class="errornote">gone from iMIS</strong>')
+        gone = "" if obj.present_in_imis else mark_safe('<br><strong class="errornote">gone from iMIS</strong>')
         return format_html("{}<br><small>{}</small>{}", obj.imis_name, obj.prompt, gone)
 
     @admin.display(description="members with it on", ordering="audience")
