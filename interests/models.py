@@ -22,8 +22,8 @@ class RemoteInterest(models.Model):
 
     table_name = models.CharField(max_length=30)
     field_name = models.CharField(max_length=30)
-    prompt = models.CharField("iMIS prompt", max_length=30, blank=True)
-    micro_help = models.CharField("iMIS micro help", max_length=255, blank=True, editable=False)
+    prompt = models.CharField("prompt in iMIS", max_length=30, blank=True)
+    micro_help = models.CharField("micro help in iMIS", max_length=255, blank=True, editable=False)
     label = models.CharField(max_length=200, blank=True, help_text="What members see. Empty: the iMIS prompt.")
     description = models.TextField(blank=True, help_text="Shown under the checkbox.")
     group = models.CharField("group heading", max_length=100, blank=True)

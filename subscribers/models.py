@@ -18,12 +18,12 @@ def mailable_q(prefix: str = "") -> Q:
 class Subscriber(models.Model):
     """A contact from the iMIS `Name` table. Deactivated, never deleted, when it leaves the roster."""
 
-    imis_id = models.CharField("iMIS ID", max_length=10, unique=True)  # a string: '00123' != '123'
+    imis_id = models.CharField("ID in iMIS", max_length=10, unique=True)  # a string: '00123' != '123'
     email = models.CharField(max_length=100, blank=True, db_index=True)  # as in iMIS; may be malformed
     first_name = models.CharField(max_length=20, blank=True)
     last_name = models.CharField(max_length=30, blank=True)
     full_name = models.CharField(max_length=70, blank=True)
-    status = models.CharField("iMIS status", max_length=5, blank=True)
+    status = models.CharField("status in iMIS", max_length=5, blank=True)
     is_company = models.BooleanField(default=False)
     exclude_mail = models.BooleanField(default=False)
     active = models.BooleanField(default=True, help_text="Still in the iMIS roster.")
@@ -77,7 +77,8 @@ class Preference(models.Model):
         indexes = [models.Index(fields=["interest", "value"])]
 
     def __str__(self):
-        return f"{self.subscriber_id}:{self.interest_id}={self.value}"
+        # The caption of the member's admin rows: staff read the interest, not ids.
+        return f"{self.interest}: {'on' if self.value else 'off'}"
 
 
 class PreferenceChange(models.Model):
@@ -97,7 +98,7 @@ class PreferenceChange(models.Model):
         FAILED = "failed", "failed"
         NOT_NEEDED = "not_needed", "not needed"
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField("UUID", default=uuid.uuid4, unique=True, editable=False)
     # No index of their own: the member's is the lead of (subscriber, interest, created_at), and what looks
     # up changes by interest does so within a time range (created_at's index); every save writes each index.
     # No foreign-key constraints in the database (see Preference): PostgreSQL checked each history row's
@@ -118,9 +119,19 @@ class PreferenceChange(models.Model):
     source = models.CharField(max_length=10, choices=Source.choices)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     user_agent = models.CharField(max_length=255, blank=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField("IP address", null=True, blank=True)
     label_shown = models.TextField(blank=True, help_text="The text the member saw and agreed to.")
     note = models.CharField(max_length=255, blank=True)
+    # The staff user who made a change in the admin (a member's phone request); empty for every other source.
+    # PROTECT: staff accounts are deactivated, not deleted, so the history keeps who changed what.
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="staff user",
+    )
 
     # Outbox: the push to iMIS.
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
@@ -139,4 +150,5 @@ class PreferenceChange(models.Model):
         ]
 
     def __str__(self):
-        return str(self.uuid)
+        old = "?" if self.old_value is None else ("on" if self.old_value else "off")
+        return f"{self.interest}: {old} → {'on' if self.new_value else 'off'} ({self.get_source_display()})"

@@ -83,3 +83,46 @@ def missing_ud_row_members(*, table_name: str):
 
 def discovery_last_run() -> SyncRun | None:
     return SyncRun.objects.filter(kind=SyncRun.Kind.DISCOVER).order_by("-started_at", "-id").first()
+
+
+@dataclass(frozen=True)
+class SetupStep:
+    title: str
+    how: str
+    done: bool
+    url_name: str = ""  # an admin URL name where staff take the step
+
+
+def setup_steps() -> list[SetupStep]:
+    """The first steps of a new installation, in order, each done or not (the staff start page)."""
+    connected = SyncRun.objects.filter(ok=True).exists()
+    return [
+        SetupStep(
+            "Connect iMIS",
+            "Set IMIS_DATABASE_URL (or IMIS_HOST and its parts; see the README), then refresh the interests.",
+            connected,
+        ),
+        SetupStep(
+            "Refresh the interests from iMIS",
+            "“Refresh from iMIS” reads the checkbox fields of your UD tables (hourly on its own).",
+            RemoteInterest.objects.exists(),
+            "admin:interests_remoteinterest_changelist",
+        ),
+        SetupStep(
+            "Show some interests on the form",
+            "New fields start hidden: tick Visible, give them a label, a description and a group.",
+            RemoteInterest.objects.on_form().exists(),
+            "admin:interests_remoteinterest_changelist",
+        ),
+        SetupStep(
+            "Pull the members",
+            "Every 10 minutes on its own, or `manage.py imis_pull` now.",
+            Subscriber.objects.exists(),
+            "admin:subscribers_subscriber_changelist",
+        ),
+    ]
+
+
+def setup_next_step(steps: list[SetupStep]) -> SetupStep | None:
+    """The first of `steps` not done yet; None once set up (then staff export the links for their mailing)."""
+    return next((step for step in steps if not step.done), None)

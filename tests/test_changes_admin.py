@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
+from subscribers.admin.history import outbox_text
 from subscribers.models import PreferenceChange
 from tests.sync_helpers import activities, newsletter, subscriber
 
@@ -85,3 +86,11 @@ def test_it_offers_the_retry_only_to_staff_who_may_change_the_sync(client, inter
     client.post(CHANGELIST, {"action": "retry", "_selected_action": [failed.id]})
     failed.refresh_from_db()
     assert failed.state == "failed"
+
+
+def test_the_in_imis_column_says_where_each_change_is():
+    done = PreferenceChange(state="done", activity_seqn=123, attempts=1)
+    failed = PreferenceChange(state="failed", attempts=5)
+    assert outbox_text(done) == "done (SEQN 123)"
+    assert outbox_text(failed) == "failed after 5 attempts"
+    assert outbox_text(PreferenceChange(state="pending")) == "pending"

@@ -124,7 +124,7 @@ def test_it_shows_a_friendly_page_for_a_tampered_link(live_server, page, member)
     assert response.status == 404
     expect(page.get_by_role("heading", name="This link does not work any more")).to_be_visible()
     page.get_by_label("Your email address").fill("jane.doe@example.org")
-    page.get_by_role("button", name="Email me a fresh link").click()
+    page.get_by_role("button", name="Email me my link").click()
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
 
 

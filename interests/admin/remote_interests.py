@@ -48,7 +48,6 @@ class RemoteInterestAdmin(admin.ModelAdmin):
         "description",
         "group",
         "product_code",
-        "present_in_imis",
         "audience",
     ]
     list_display_links = ["imis_field"]
@@ -78,10 +77,11 @@ class RemoteInterestAdmin(admin.ModelAdmin):
         js = ["interests/admin_reorder.js"]
 
     changelist_widgets = {
-        "label": forms.TextInput(attrs={"size": 20}),
-        "description": forms.Textarea(attrs={"rows": 2, "cols": 26}),
-        "group": forms.TextInput(attrs={"size": 12}),
-        "product_code": forms.TextInput(attrs={"size": 8}),
+        # Narrow enough for the list to fit 1280 px; the change page has the room for long texts.
+        "label": forms.TextInput(attrs={"size": 14}),
+        "description": forms.Textarea(attrs={"rows": 2, "cols": 16}),
+        "group": forms.TextInput(attrs={"size": 8}),
+        "product_code": forms.TextInput(attrs={"size": 6}),
     }
 
     # --- what is shown ----------------------------------------------------------------------------
@@ -98,9 +98,11 @@ class RemoteInterestAdmin(admin.ModelAdmin):
     def get_changelist_formset(self, request, **kwargs):
         return super().get_changelist_formset(request, widgets=self.changelist_widgets, **kwargs)
 
-    @admin.display(description="iMIS table.field and prompt", ordering="table_name")
+    @admin.display(description="field and prompt in iMIS", ordering="table_name")
     def imis_field(self, obj):
-        return format_html("{}<br><small>{}</small>", obj.imis_name, obj.prompt)
+        # "Present in iMIS" is said here only when it is not: one column fewer for the list to fit 1280 px.
+        gone = "" if obj.present_in_imis else mark_safe('<br><strong class="errornote">gone from iMIS</strong>')
+        return format_html("{}<br><small>{}</small>{}", obj.imis_name, obj.prompt, gone)
 
     @admin.display(description="members with it on", ordering="audience")
     def audience(self, obj):

@@ -61,6 +61,7 @@ def preferences_save(
     specs: Sequence[InterestSpec] | None = None,
     token_version: int | None = None,
     note: str = "",
+    changed_by=None,
 ) -> list[PreferenceChange]:
     """Set the member's choices for the interests in `wanted` ({interest id: value}).
 
@@ -73,6 +74,8 @@ def preferences_save(
     `specs`: the interests on the form (default: read them); an interest not on it raises NotOnForm, and
     nothing is written. The member must be active, and have `token_version` if one is given (the version
     of the link the request came with): NotAMember otherwise, nothing written.
+
+    `changed_by`: the staff user making the change in the admin (source "admin"), kept in the history.
 
     A form passes only the boxes the member changed from what their page showed them (see
     subscribers.forms.changed_choices): an interest missing from `wanted` is never written.
@@ -91,6 +94,7 @@ def preferences_save(
         "user_agent": (user_agent or "")[:USER_AGENT_MAX],
         "ip_address": ip_for_history(ip_address),
         "note": note,
+        "changed_by_id": getattr(changed_by, "pk", None),
         "state": PreferenceChange.State.PENDING,
     }
     rows = {pk: (bool(value), by_id[pk].label_shown) for pk, value in sorted(wanted.items())}

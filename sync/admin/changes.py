@@ -9,27 +9,19 @@ from django.utils.http import urlencode
 from django.utils.text import Truncator
 
 from preference_center.admin_base import ReadOnlyAdmin
+from subscribers.admin import history
 from subscribers.models import PreferenceChange
 
 from ..models import SyncRun
 from ..selectors import sync_overview_get
 from ..services import push
+from .labels import counts_text, state_label
 
 
 @admin.register(PreferenceChange)
 class PreferenceChangeAdmin(ReadOnlyAdmin):
-    list_display = (
-        "created_at",
-        "member",
-        "interest",
-        "change",
-        "source",
-        "state",
-        "attempts",
-        "activity_seqn",
-        "next_attempt_at",
-        "error",
-    )
+    # Fits 1280 px: the outbox's state, attempts, SEQN and next attempt read as one "in iMIS" column.
+    list_display = ("created_at", "member", "interest", "change", "source", "in_imis", "error")
     list_filter = ("state", "source", "interest")
     search_fields = ("=subscriber__imis_id", "subscriber__email")
     search_help_text = "iMIS ID (exact) or email"
@@ -47,8 +39,9 @@ class PreferenceChangeAdmin(ReadOnlyAdmin):
         "created_at",
         "label_shown",
         "note",
+        "changed_by",
         "user_agent",
-        "ip_address",
+        "ip",
         "state",
         "attempts",
         "last_error",
@@ -58,20 +51,27 @@ class PreferenceChangeAdmin(ReadOnlyAdmin):
         "activity_seqn",
     )
 
+    readonly_fields = ("ip",)
+
+    @admin.display(description="IP address")
+    def ip(self, obj):
+        return history.ip_text(obj.ip_address)
+
     @admin.display(description="member", ordering="subscriber__imis_id")
     def member(self, obj):
         return obj.subscriber.imis_id
 
     @admin.display(description="change")
     def change(self, obj):
-        def show(value):
-            return "?" if value is None else ("on" if value else "off")
+        return history.change_text(obj)
 
-        return f"{show(obj.old_value)} → {show(obj.new_value)}"
+    @admin.display(description="in iMIS", ordering="state")
+    def in_imis(self, obj):
+        return history.outbox_text(obj)
 
     @admin.display(description="last error")
     def error(self, obj):
-        text = Truncator(obj.last_error).chars(80)
+        text = Truncator(obj.last_error).chars(60)
         table = obj.interest.table_name
         if obj.state == PreferenceChange.State.FAILED and obj.last_error.startswith(f"iMIS has no {table} row"):
             # The push's "no UD row" failure: the report gives iMIS staff the statement that fixes it.
@@ -104,11 +104,15 @@ class PreferenceChangeAdmin(ReadOnlyAdmin):
     def dashboard_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
+        overview = sync_overview_get()
         context = {
             **self.admin_site.each_context(request),
             "title": "Sync dashboard",
             "opts": self.model._meta,
-            "overview": sync_overview_get(),
+            "overview": overview,
+            # What staff read: the states' and the runs' counts' labels, not the raw keys.
+            "state_rows": [(state, state_label(state), n) for state, n in overview.counts.items()],
+            "run_rows": [(label, run, counts_text(run.counts) if run else "") for label, run in overview.last_runs],
         }
         return TemplateResponse(request, "admin/sync/sync_dashboard.html", context)
 
@@ -121,7 +125,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description="counts")
     def summary(self, obj):
-        return ", ".join(f"{k} {v}" for k, v in obj.counts.items())
+        return counts_text(obj.counts)
 
     @admin.display(description="error")
     def short_error(self, obj):

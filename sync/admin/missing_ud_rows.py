@@ -36,7 +36,7 @@ class MissingUdRowAdmin(ReadOnlyAdmin):
     def has_module_permission(self, request):
         return self.has_view_permission(request)
 
-    @admin.display(description="iMIS ID", ordering="subscriber__imis_id")
+    @admin.display(description="ID in iMIS", ordering="subscriber__imis_id")
     def imis_id(self, obj):
         return obj.subscriber.imis_id
 

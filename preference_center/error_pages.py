@@ -1,0 +1,29 @@
+"""The site's 404 and 500 pages, styled as the member pages (templates/404.html, 500.html)."""
+
+import logging
+
+from django.conf import settings
+from django.http import HttpResponseNotFound, HttpResponseServerError
+from django.template import loader
+from django.views.decorators.csrf import requires_csrf_token
+
+logger = logging.getLogger(__name__)
+_PLAIN_500 = "<!doctype html><title>Server error</title><h1>Something went wrong</h1><p>Please try again later.</p>"
+
+
+@requires_csrf_token
+def page_not_found(request, exception=None):
+    context = {"association_name": settings.ASSOCIATION_NAME}
+    return HttpResponseNotFound(loader.render_to_string("404.html", context, request))
+
+
+@requires_csrf_token
+def server_error(request):
+    # No request context and no database: whatever failed (the database, a context processor) must not
+    # fail this page too. If even the template fails, a plain page.
+    try:
+        body = loader.render_to_string("500.html", {"association_name": settings.ASSOCIATION_NAME})
+    except Exception:
+        logger.exception("the 500 page could not be rendered")
+        body = _PLAIN_500
+    return HttpResponseServerError(body)

@@ -1,0 +1,48 @@
+"""The staff site's branding, and the site's own 404 and 500 pages."""
+
+import pytest
+from django.test import RequestFactory
+
+from preference_center.error_pages import server_error
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_admin_is_branded_with_the_association_name(admin_client, settings):
+    settings.ASSOCIATION_NAME = "Guild of Testers"
+    html = admin_client.get("/admin/").content.decode()
+    assert "Preference Center · Guild of Testers" in html
+    assert "Django administration" not in html and "Django site admin" not in html
+
+
+def test_the_admin_without_an_association_name_says_preference_center(admin_client, settings):
+    settings.ASSOCIATION_NAME = ""
+    html = admin_client.get("/admin/").content.decode()
+    assert "<title>Start | Preference Center staff</title>" in html
+    assert "View site" not in html  # it led to a bare page
+
+
+def test_an_unknown_url_gets_the_styled_404(client, settings):
+    settings.ASSOCIATION_NAME = "Guild of Testers"
+    response = client.get("/no-such-page/")
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "Page not found" in html and "Guild of Testers" in html and "bootstrap" in html
+    assert 'href="/lost-link/"' in html
+
+
+def test_the_500_page_renders_without_a_database_or_a_request_context(settings, django_assert_num_queries):
+    settings.ASSOCIATION_NAME = "Guild of Testers"
+    request = RequestFactory().get("/boom/")
+    with django_assert_num_queries(0):
+        response = server_error(request)
+    html = response.content.decode()
+    assert response.status_code == 500
+    assert "Something went wrong" in html and "Guild of Testers" in html and "bootstrap" in html
+
+
+def test_every_page_offering_a_new_link_says_the_same(client):
+    invalid = client.get("/p/not-a-real-token/").content.decode()
+    lost = client.get("/lost-link/").content.decode()
+    assert "Email me my link" in invalid and "Email me my link" in lost
+    assert "Email me a fresh link" not in invalid
