@@ -1,7 +1,7 @@
 """The staff site's branding, and the site's own 404 and 500 pages."""
 
 import pytest
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
 from preference_center.error_pages import server_error
 
@@ -29,6 +29,13 @@ def test_an_unknown_url_gets_the_styled_404(client, settings):
     assert response.status_code == 404
     assert "Page not found" in html and "Guild of Testers" in html and "bootstrap" in html
     assert 'href="/lost-link/"' in html
+
+
+def test_the_404_speaks_the_visitor_s_language():
+    french = Client(headers={"Accept-Language": "fr"}).get("/no-such-page/").content.decode()
+    english = Client(headers={"Accept-Language": "en"}).get("/no-such-page/").content.decode()
+    assert "Page introuvable" in french and 'href="/lost-link/">demandez un nouveau lien</a>' in french
+    assert "Page not found" in english and "Page introuvable" not in english
 
 
 def test_the_500_page_renders_without_a_database_or_a_request_context(settings, django_assert_num_queries):
