@@ -47,26 +47,6 @@ class ReadOnlyInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
-    def get_urls(self):
-        view = self.admin_site.admin_view(require_GET(self.as_member_view))
-        return [path("<int:object_id>/as-member/", view, name="subscribers_subscriber_as_member"), *super().get_urls()]
-
-    def as_member_view(self, request, object_id):
-        """The member's page as they see it, with their choices now: read-only, and no link (token) made."""
-        member = get_object_or_404(Subscriber, pk=object_id)
-        if not self.has_view_permission(request, member):
-            raise PermissionDenied
-        state = form_state(subscriber_id=member.pk)
-        context = {
-            "association_name": settings.ASSOCIATION_NAME,
-            "imis_id": member.imis_id,
-            "first_name": member.first_name,
-            "masked_email": mask_email(member.email),
-            "fieldsets": interest_fieldsets(state.specs, state.values) if state.specs else "",
-            "back_url": reverse("admin:subscribers_subscriber_change", args=[member.pk]),
-        }
-        return TemplateResponse(request, "admin/subscribers/subscriber/as_member.html", context)
-
     def has_change_permission(self, request, obj=None):
         return False
 
