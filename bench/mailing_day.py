@@ -102,8 +102,8 @@ class Recorder:
 
 
 class PostForm(HTMLParser):
-    """The fields a browser submits from the page's first POST form: hidden and text inputs, the ticked
-    checkboxes, and the "save" button."""
+    """The fields a browser submits from the member's form (class "preferences"; the page also has a
+    language switcher's form): hidden and text inputs, the ticked checkboxes, and the "save" button."""
 
     def __init__(self):
         super().__init__()
@@ -112,7 +112,7 @@ class PostForm(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = {k: v or "" for k, v in attrs}
-        if tag == "form" and a.get("method", "").lower() == "post" and self._state == "before":
+        if tag == "form" and "preferences" in a.get("class", "").split() and self._state == "before":
             self._state = "in"
         elif self._state != "in" or "name" not in a:
             return

@@ -86,7 +86,8 @@ class MemberBrowser:
         with self._opener.open(self.url, timeout=30) as response:
             html = response.read().decode()
         page = Page(self.url, {})
-        for tag in _INPUT.findall(html):
+        start = html.index('class="preferences"')  # the member's form, not the language switcher's
+        for tag in _INPUT.findall(html[start : html.index("</form>", start)]):
             attrs = {name: value for name, value in _ATTR.findall(tag[6:])}
             kind, name = attrs.get("type"), attrs.get("name")
             if kind == "hidden" and name:

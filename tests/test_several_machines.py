@@ -29,7 +29,7 @@ METRICS_TOKEN = "several-machines-metrics-token"
 
 
 class _Form(HTMLParser):
-    """The fields a browser would send from the page's first POST form."""
+    """The fields a browser would send from the page's first POST form, the language switcher's aside."""
 
     def __init__(self):
         super().__init__()
@@ -38,7 +38,7 @@ class _Form(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "form" and attrs.get("method", "").lower() == "post":
-            self._in_form = True
+            self._in_form = "language-switcher" not in (attrs.get("class") or "").split()
         elif tag == "input" and self._in_form and attrs.get("name"):
             if attrs.get("type") == "checkbox":
                 self.checkboxes.append(attrs["name"])
