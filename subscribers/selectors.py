@@ -25,14 +25,6 @@ class InterestSpec:
     description: str
     group: str
 
-    def __hash__(self):
-        # The tuple of specs keys the caches of rendered markup on every request: hash once, not per call.
-        try:
-            return self.__dict__["_hash"]
-        except KeyError:
-            value = self.__dict__["_hash"] = hash((self.id, self.label, self.description, self.group))
-            return value
-
     @property
     def field_name(self):
         return f"interest_{self.id}"
@@ -83,11 +75,20 @@ def form_state(*, subscriber_id: int | None) -> FormState:
         .order_by("position", "id")
         .values_list("id", "label", "prompt", "field_name", "description", "group", "mine__value")
     )
-    specs, values = [], {}
-    for pk, label, prompt, field_name, description, group, value in rows:
-        specs.append(InterestSpec(pk, display_label(label, prompt, field_name), description, group))
-        values[pk] = bool(value)
-    return FormState(specs=tuple(specs), values=values)
+    rows = list(rows)
+    specs = specs_of(tuple(row[:6] for row in rows))
+    return FormState(specs=specs, values={row[0]: bool(row[6]) for row in rows})
+
+
+@functools.lru_cache(maxsize=32)
+def specs_of(interests: tuple[tuple, ...]) -> tuple[InterestSpec, ...]:
+    """The InterestSpec of each (id, label, prompt, field_name, description, group) on the form. The same
+    configuration gives the same tuple object, so the caches keyed by it (the form's markup, its form
+    class) find their entry by identity instead of comparing every interest on every request."""
+    return tuple(
+        InterestSpec(pk, display_label(label, prompt, field_name), description, group)
+        for pk, label, prompt, field_name, description, group in interests
+    )
 
 
 @functools.cache
@@ -129,12 +130,10 @@ def member_form_of(payload: tokens.LinkPayload) -> tuple[Subscriber, FormState] 
         ["id", "imis_id", "email", "first_name", "exclude_mail", "active", "token_version"],
         [sid, imis_id, email, first_name, exclude_mail, True, token_version],
     )
-    specs, values = [], {}
-    for *_, pk, label, prompt, field_name, description, group, value in rows:
-        if pk is not None:  # no interest on the form: one row of NULLs
-            specs.append(InterestSpec(pk, display_label(label, prompt, field_name), description, group))
-            values[pk] = bool(value)
-    return subscriber, FormState(specs=tuple(specs), values=values)
+    if rows[0][6] is None:  # no interest on the form: one row of NULLs
+        return subscriber, FormState(specs=(), values={})
+    specs = specs_of(tuple(row[6:12] for row in rows))
+    return subscriber, FormState(specs=specs, values={row[6]: bool(row[12]) for row in rows})
 
 
 def mailable_subscribers():
