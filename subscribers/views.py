@@ -143,7 +143,11 @@ def preference_form(request, token, link):
             return _link_invalid(request)
         return _form_page(request, *loaded, confirm=confirm)
 
-    specs = selectors.form_specs()
+    loaded = selectors.member_form_of(link)  # the GET's one statement: the interests on the form, the member
+    if loaded is None:
+        return _link_invalid(request)
+    subscriber, state = loaded
+    specs = state.specs
     unknown = forms.unknown_keys(request.POST, specs)
     action = request.POST.get("action", SAVE)
     posted = forms.posted_choices(request.POST, specs)
@@ -164,15 +168,12 @@ def preference_form(request, token, link):
     else:
         changed = forms.changed_choices(posted, shown)
     if confirm:
-        confirm_form = forms.ConfirmEmailForm(request.POST, expected_email=_email_of(link))
+        confirm_form = forms.ConfirmEmailForm(request.POST, expected_email=subscriber.email)
         if not confirm_form.is_valid():
-            loaded = selectors.member_form_of(link)
-            if loaded is None:
-                raise NotAMember("gone while the form was open")
             return _render_form(request, *loaded, posted, shown_value, confirm_form=confirm_form, status=400)
 
     changes = preferences_save(
-        subscriber=Subscriber(id=link.subscriber_id),
+        subscriber=subscriber,
         wanted=changed,
         source=PreferenceChange.Source.FORM,
         user_agent=_user_agent(request),
