@@ -7,23 +7,18 @@ indexed or cached, and never leak the token through the Referer header.
 from __future__ import annotations
 
 import functools
-import re
-import secrets
 
 from django.conf import settings
 from django.core import signing
-from django.http import HttpResponse, HttpResponseRedirect
-from django.middleware.csrf import CsrfViewMiddleware, get_token
+from django.http import HttpResponseRedirect
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
-from django.utils.html import escape
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import forms, selectors, tokens
+from . import form_page, forms, selectors, tokens
 from .models import PreferenceChange, Subscriber
 from .ratelimits import over_limit, over_rate, parse_rate
 from .services.links import links_mail_request
@@ -205,7 +200,7 @@ def _render_form(request, subscriber, state, values, shown, confirm_form=None, s
         request,
         "subscribers/preferences.html",
         {
-            "fieldsets": forms.interest_fieldsets(specs, values) if specs else "",
+            "fieldsets": form_page.fieldsets(specs, values),
             "has_interests": bool(specs),
             "masked_email": selectors.mask_email(subscriber.email),
             "first_name": subscriber.first_name,
@@ -216,66 +211,17 @@ def _render_form(request, subscriber, state, values, shown, confirm_form=None, s
     )
 
 
-# The form page is the same for every member but for a few values. It is rendered from the template once
-# per interest configuration and variant, with these slots in place of the values (and the fieldsets'
-# tick markers), and split there; a request joins the pieces. The slot name is random per process, so that
-# no staff or member text (escaped anyway) can imitate one.
-_SLOT = f"pc-slot-{secrets.token_hex(8)}-"
-_HOLES = re.compile(rf'{_SLOT}(\w+)-| data-pc="(\d+)"')
-
-
-@functools.lru_cache(maxsize=64)
-def _form_page_pieces(specs, *, greeting: bool, confirm: bool, association_name: str, language: str):
-    """preferences.html as (static chunks, holes between them): a hole is a slot name or an interest id. The
-    language is part of the key: the page is rendered in the active language, which is `language`."""
-    html = render_to_string(
-        "subscribers/preferences.html",
-        {
-            "association_name": association_name,
-            "fieldsets": forms.interest_fieldsets_markup(specs) if specs else "",
-            "has_interests": bool(specs),
-            "masked_email": f"{_SLOT}masked_email-",
-            "first_name": f"{_SLOT}first_name-" if greeting else "",
-            "confirm_form": forms.ConfirmEmailForm() if confirm else None,
-            "csrf_token": f"{_SLOT}csrf_token-",
-            "shown": f"{_SLOT}shown-",
-            "language_next": f"{_SLOT}path-",
-        },
-    )
-    parts = _HOLES.split(html)
-    holes = tuple(name or int(pk) for name, pk in zip(parts[1::3], parts[2::3], strict=True))
-    if sorted(h for h in holes if isinstance(h, int)) != sorted(spec.id for spec in specs):
-        raise AssertionError("preferences.html must show each interest's checkbox exactly once")
-    return tuple(parts[0::3]), holes
-
-
 def _form_page(request, subscriber, state, *, confirm):
-    """The member's form with their ticks: the cached pieces of preferences.html, joined."""
-    chunks, holes = _form_page_pieces(
-        state.specs,
-        greeting=bool(subscriber.first_name),
+    """The member's form with their ticks (form_page: the template's rendering, cached and joined)."""
+    shown = forms.shown_sign(subscriber_id=subscriber.pk, token_version=subscriber.token_version, state=state)
+    return form_page.page(
+        request,
+        subscriber=subscriber,
+        state=state,
+        shown=shown,
         confirm=confirm,
         association_name=settings.ASSOCIATION_NAME,
-        language=get_language(),
     )
-    shown = forms.shown_sign(subscriber_id=subscriber.pk, token_version=subscriber.token_version, state=state)
-    slots = {
-        "masked_email": escape(selectors.mask_email(subscriber.email)),
-        "first_name": escape(subscriber.first_name),
-        "csrf_token": get_token(request),
-        "shown": escape(shown),
-        "path": escape(request.path),
-    }
-    values = state.values
-    out = [chunks[0]]
-    for hole, chunk in zip(holes, chunks[1:], strict=True):
-        if hole.__class__ is int:
-            if values.get(hole):
-                out.append(" checked")
-        else:
-            out.append(slots[hole])
-        out.append(chunk)
-    return HttpResponse("".join(out))
 
 
 @require_GET

@@ -28,7 +28,7 @@ MAY_IMPORT_MAILING = {"preference_center.urls", "preference_center.settings"}
 # (all in the interests admin, which shows what members and the sync make of the interests). This list
 # may only shrink.
 NOT_YET = {
-    ("interests.admin.remote_interests", "subscribers.forms"),  # the member form's preview
+    ("interests.admin.remote_interests", "subscribers.form_page"),  # the member form's preview
     ("interests.admin.remote_interests", "subscribers.selectors"),  # the form's interests, audience sizes
     ("interests.admin.remote_interests", "sync.selectors"),  # the last discovery run
     ("interests.admin.remote_interests", "sync.services.discovery"),  # the "Refresh from iMIS" button

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.test import override_settings
 
-from subscribers import forms
+from subscribers import form_page, forms
 from subscribers.models import Preference
 from subscribers.selectors import form_state, mask_email
 from subscribers.tokens import make_token
@@ -29,7 +29,7 @@ def template_page(subscriber, confirm, shown, path):
         "subscribers/preferences.html",
         {
             "association_name": "",
-            "fieldsets": forms.interest_fieldsets(state.specs, state.values),
+            "fieldsets": form_page.fieldsets(state.specs, state.values),
             "has_interests": bool(state.specs),
             "masked_email": mask_email(subscriber.email),
             "first_name": subscriber.first_name,

@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
-from subscribers.forms import interest_fieldsets
+from subscribers import form_page
 from subscribers.selectors import form_specs, interests_with_audience
 from sync.selectors import discovery_last_run
 from sync.services.discovery import interests_discover
@@ -263,7 +263,7 @@ class RemoteInterestAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "title": "Preview of the member form",
             # The member form's own markup (subscribers.forms), unticked: what members see, exactly.
-            "fieldsets": interest_fieldsets(specs, {}) if (specs := form_specs()) else "",
+            "fieldsets": form_page.fieldsets(form_specs(), {}),
             "hidden_by_imis": list(selectors.interests_hidden_by_imis()),
         }
         return TemplateResponse(request, "admin/interests/remoteinterest/preview.html", context)

@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from ..forms import interest_fieldsets
+from .. import form_page
 from ..models import Preference, PreferenceChange, Subscriber, mailable_q
 from ..selectors import form_state, mask_email
 from ..services.links import links_csv_lines
@@ -130,7 +130,7 @@ class SubscriberAdmin(admin.ModelAdmin):
             "imis_id": member.imis_id,
             "first_name": member.first_name,
             "masked_email": mask_email(member.email),
-            "fieldsets": interest_fieldsets(state.specs, state.values) if state.specs else "",
+            "fieldsets": form_page.fieldsets(state.specs, state.values),
             "back_url": reverse("admin:subscribers_subscriber_change", args=[member.pk]),
         }
         return TemplateResponse(request, "admin/subscribers/subscriber/as_member.html", context)
