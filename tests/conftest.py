@@ -56,7 +56,7 @@ def q(alias, name):
 @pytest.fixture
 def member():
     """Jane, a mailable member with a first name (a test module may define its own)."""
-    from tests.members_helpers import make_subscriber
+    from tests.factories import make_subscriber
 
     return make_subscriber(email="jane.doe@example.org", first_name="Jane")
 

@@ -15,13 +15,14 @@ from subscribers.services.preferences import (
 )
 from subscribers.signals import preferences_changed
 from sync import outbox
-from tests.members_helpers import make_interests, make_subscriber, values_of
+from tests.factories import make_interests, make_subscriber
+from tests.members_helpers import values_of
 
 pytestmark = pytest.mark.django_db
 
 
 def test_it_writes_preferences_and_one_pending_change_per_change(django_capture_on_commit_callbacks, monkeypatch):
-    newsletter, events, advocacy = make_interests(3)
+    newsletter, events, advocacy = make_interests(count=3)
     subscriber = make_subscriber()
     Preference.objects.create(subscriber=subscriber, interest=events, value=True, imis_value=True)
 
@@ -58,7 +59,7 @@ def test_it_writes_preferences_and_one_pending_change_per_change(django_capture_
 
 
 def test_it_writes_nothing_when_nothing_changed(django_capture_on_commit_callbacks, django_assert_num_queries):
-    newsletter, events = make_interests(2)
+    newsletter, events = make_interests(count=2)
     subscriber = make_subscriber()
     specs = form_specs()
     with django_capture_on_commit_callbacks() as callbacks, django_assert_num_queries(1):  # the one statement
@@ -70,7 +71,7 @@ def test_it_writes_nothing_when_nothing_changed(django_capture_on_commit_callbac
 
 
 def test_it_refuses_a_rotated_link_or_a_member_who_left_and_writes_nothing():
-    (newsletter,) = make_interests(1)
+    (newsletter,) = make_interests(count=1)
     subscriber = make_subscriber()
     with pytest.raises(NotAMember):
         preferences_save(subscriber=subscriber, wanted={newsletter.pk: True}, source="form", token_version=2)
@@ -81,8 +82,8 @@ def test_it_refuses_a_rotated_link_or_a_member_who_left_and_writes_nothing():
 
 
 def test_it_refuses_an_interest_that_is_not_on_the_form():
-    (newsletter,) = make_interests(1)
-    (hidden,) = make_interests(1, visible=False, start=1)
+    (newsletter,) = make_interests(count=1)
+    (hidden,) = make_interests(count=1, visible=False, start=1)
     subscriber = make_subscriber()
     with pytest.raises(NotOnForm):
         preferences_save(subscriber=subscriber, wanted={newsletter.pk: True, hidden.pk: True}, source="form")
@@ -90,7 +91,7 @@ def test_it_refuses_an_interest_that_is_not_on_the_form():
 
 
 def test_it_turns_every_interest_off_for_one_click():
-    interests = make_interests(4)
+    interests = make_interests(count=4)
     subscriber = make_subscriber()
     for interest in interests[:3]:
         Preference.objects.create(subscriber=subscriber, interest=interest, value=True, imis_value=True)
@@ -123,7 +124,7 @@ def test_it_refuses_an_unknown_ip_policy():
 
 def test_it_diffs_against_the_committed_values_not_a_stale_form():
     """Two tabs (or the form and the API) send the same choices: the second changes nothing."""
-    newsletter, events = make_interests(2)
+    newsletter, events = make_interests(count=2)
     subscriber = make_subscriber()
     Preference.objects.create(subscriber=subscriber, interest=events, value=True, imis_value=True)
     preferences_save(subscriber=subscriber, wanted={newsletter.pk: True, events.pk: False}, source="form")
