@@ -226,7 +226,7 @@ def main():
             REDIS_URL=REDIS_URL,
             PREFERENCES_RATE_LIMIT="100000000/m",  # one client IP sends everything: raised, still counted
             **({"CONN_MAX_AGE": args.conn_max_age} if args.conn_max_age is not None else {}),
-            BENCH_VIEWS="true",
+            DJANGO_SETTINGS_MODULE="bench.settings",  # production's, with the bare view routed
             VAR_DIR=t,
             PYTHONPATH=ROOT,
         )

@@ -200,9 +200,6 @@ CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="REMOTE_ADDR")
 ASSOCIATION_NAME = env.str("ASSOCIATION_NAME", default="")
 # A roster pull holds a lock this long at most (a crashed pull frees it after this).
 IMIS_PULL_LOCK_SECONDS = env.int("IMIS_PULL_LOCK_SECONDS", default=3600)
-# bench/page.py only: serve /bench/bare/, the bare template view the member pages are measured against.
-# Never on in production.
-BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
 
 # --- The push (sync/services/push.py) ----------------------------------------------------------------
 # Changes per iMIS transaction.
