@@ -34,6 +34,7 @@ from harness import (
     environment,
     free_port,
     gunicorn,
+    imis_replica,
     manage,
     need_wrk,
     postgres_databases,
@@ -47,19 +48,6 @@ BARE_AGAIN = "bare template view, again at the end"
 GET = "GET /p/<token>/"
 POST_2 = "POST /p/<token>/, 2 changes"
 POST_20 = "POST /p/<token>/, 20 changes"
-
-SETUP = """
-import json
-from interests.models import RemoteInterest
-from sync.services.discovery import interests_discover
-assert interests_discover().ok
-RemoteInterest.objects.update(visible=False)
-ids = list(RemoteInterest.objects.filter(table_name__startswith="ud_Extra_", present_in_imis=True)
-           .order_by("table_name", "field_name").values_list("pk", flat=True)[:20])
-assert len(ids) == 20, ids
-RemoteInterest.objects.filter(pk__in=ids).update(visible=True)
-print(json.dumps(ids))
-"""
 
 # The links, and per member the "shown" field of a page showing each body's ticks (see post_bodies).
 TOKENS = """
@@ -249,8 +237,7 @@ def build(env, members):
     print(f"Building: {members} members in the iMIS replica, 20 visible checkbox interests ...")
     manage(env, "migrate", "-v0")
     manage(env, "collectstatic", "--noinput", "-v0")
-    manage(env, "imis_sandbox", "--members", members, "--extra-tables", 1, "--fields-per-table", 20, "-v0")
-    interest_ids = json.loads(manage(env, "shell", "-c", SETUP, capture=True).strip().splitlines()[-1])
+    interest_ids = imis_replica(env, members=members, interests=20)
     manage(env, "imis_pull", "-v0")
     ticked = [ticked_by(interest_ids, 2)[0], ticked_by(interest_ids, 2)[1], ticked_by(interest_ids, 20)[1]]
     script = TOKENS.format(count=members, ticked=json.dumps(ticked))
