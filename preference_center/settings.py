@@ -94,7 +94,7 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'preference_center.sqlite3'}"),
 }
 # Persistent connections: opening one per request (PostgreSQL forks a backend for each) cost the member's
-# page three quarters of its throughput in bench/page.py (docs/benchmarks.md). Health checks: a connection
+# page most of its throughput in bench/page.py (docs/benchmarks.md). Health checks: a connection
 # that died with a database restart is replaced before a request uses it, instead of failing that request.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)  # without a round trip: preference_center.lib.postgresql
