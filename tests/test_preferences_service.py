@@ -15,6 +15,7 @@ from subscribers.services.preferences import (
 )
 from subscribers.signals import preferences_changed
 from sync import outbox
+from tests.embedded_helpers import facts_on
 from tests.factories import make_interests, make_subscriber
 from tests.members_helpers import values_of
 
@@ -139,3 +140,49 @@ def test_it_diffs_against_the_committed_values_not_a_stale_form():
     changes = preferences_save(subscriber=subscriber, wanted={newsletter.pk: False, events.pk: True}, source="form")
     assert [(c.interest_id, c.old_value, c.new_value) for c in changes] == [(events.pk, False, True)]
     assert PreferenceChange.objects.filter(old_value=F("new_value")).count() == 0
+
+
+def save_facts():
+    """A member's save, the same choices sent again, and two refused saves: what each wrote, by field name
+    (run on PostgreSQL and on SQLite, whose writes take other paths)."""
+    newsletter, events, advocacy = make_interests(count=3)
+    (hidden,) = make_interests(count=1, visible=False, start=3)
+    subscriber = make_subscriber()
+    Preference.objects.create(subscriber=subscriber, interest=events, value=True, imis_value=True)
+    wanted = {newsletter.pk: True, events.pk: False, advocacy.pk: False}
+    saved = preferences_save(subscriber=subscriber, wanted=wanted, source="form", ip_address="203.0.113.77")
+    again = preferences_save(subscriber=subscriber, wanted=wanted, source="api")
+    refused = []
+    for refusal, kwargs in ((NotOnForm, {"wanted": {hidden.pk: True}}), (NotAMember, {"token_version": 2})):
+        with pytest.raises(refusal):
+            preferences_save(subscriber=subscriber, source="form", **{"wanted": {advocacy.pk: True}, **kwargs})
+        refused.append(refusal.__name__)
+    name = {i.pk: i.field_name for i in (newsletter, events, advocacy, hidden)}
+    rows = Preference.objects.filter(subscriber=subscriber).values_list("interest_id", "value", "imis_value")
+    history = PreferenceChange.objects.filter(subscriber=subscriber)
+    return {
+        "rows": sorted([name[i], value, imis_value] for i, value, imis_value in rows),
+        "saved": [name[c.interest_id] for c in saved],
+        "history": sorted(
+            [name[c.interest_id], c.old_value, c.new_value, c.source, c.state, c.ip_address, c.label_shown]
+            for c in history
+        ),
+        "saved again": len(again),
+        "refused": refused,
+    }
+
+
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"])
+def test_it_saves_alike_on_postgresql_and_on_sqlite(database, embedded_default):
+    facts = facts_on(database, save_facts, embedded_default)
+
+    assert facts["rows"] == [["EVENTS", False, True], ["NEWSLETTER", True, False]]
+    assert facts["saved"] == ["NEWSLETTER", "EVENTS"]  # in interest order
+    assert facts["history"] == [
+        ["EVENTS", True, False, "form", "pending", "203.0.113.0", "Events and conferences: Invitations to meetings "
+         "and the annual conference"],
+        ["NEWSLETTER", False, True, "form", "pending", "203.0.113.0", "Monthly newsletter: News from the "
+         "association, once a month"],
+    ]  # fmt: skip
+    assert facts["saved again"] == 0
+    assert facts["refused"] == ["NotOnForm", "NotAMember"]

@@ -8,11 +8,12 @@ from django.test import override_settings
 from django.utils import timezone
 
 from preference_center import imis
-from preference_center.imis.sandbox import member_id
+from preference_center.imis.sandbox import build_sandbox, member_id
 from subscribers.models import Preference, PreferenceChange
 from sync.models import SyncRun
 from sync.services import push
 from tests.conftest import fetch, q
+from tests.embedded_helpers import facts_on
 from tests.factories import make_interest, sandbox_subscriber
 from tests.sync_helpers import activities, member_saves, ud_value
 
@@ -345,3 +346,40 @@ def test_an_older_change_never_written_is_still_not_needed_when_superseded(inter
     assert [state_of(older), state_of(newer)] == ["not_needed", "done"]
     assert [r[5] for r in activities()] == [str(newer.uuid)]
     assert (result.done, result.not_needed) == (1, 1)
+
+
+def push_facts():
+    """Saves of three members (one of them twice) and of a member without a UD row, then one push: what it
+    wrote to iMIS and to our rows (run on PostgreSQL and on SQLite, where claims lock no rows)."""
+    build_sandbox("imis", members=40)
+    interest = make_interest(prompt="Monthly newsletter")
+    member_saves(sandbox_subscriber(1), interest, True)
+    latest = [member_saves(sandbox_subscriber(i), interest, value) for i, value in ((1, False), (2, True), (3, False))]
+    missing = member_saves(sandbox_subscriber(NO_EMAILPREFS_ROW), interest, True)
+
+    result = push.changes_push()
+
+    missing.refresh_from_db()
+    in_imis = [ud_value(member_id(i)) for i in (1, 2, 3, NO_EMAILPREFS_ROW)]
+    return {
+        "done, not needed, failed": [result.done, result.not_needed, result.failed],
+        "states": sorted(PreferenceChange.objects.values_list("state", flat=True)),
+        "in iMIS": [value if value == "no row" else bool(value) for value in in_imis],
+        "one Activity per latest change": sorted(r[5] for r in activities()) == sorted(str(c.uuid) for c in latest),
+        "imis_value": [
+            Preference.objects.get(subscriber__imis_id=member_id(i), interest=interest).imis_value for i in (1, 2, 3)
+        ],
+        "why it failed": missing.last_error.split(":")[0],
+    }
+
+
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"])
+def test_it_pushes_alike_on_postgresql_and_on_sqlite(database, embedded_default):
+    facts = facts_on(database, push_facts, embedded_default)
+
+    assert facts["done, not needed, failed"] == [3, 1, 1]
+    assert facts["states"] == ["done", "done", "done", "failed", "not_needed"]
+    assert facts["in iMIS"] == [False, True, False, "no row"]
+    assert facts["one Activity per latest change"] is True
+    assert facts["imis_value"] == [False, True, False]
+    assert facts["why it failed"] == f"iMIS has no ud_EmailPrefs row for member {member_id(NO_EMAILPREFS_ROW)}"
