@@ -24,31 +24,17 @@ def preview_part(response):
 def configured():
     return {
         "events": make_interest(
-            field_name="EVENTS", prompt="Events", label="Events near you", position=3, visible=True, group="News"
+            field_name="EVENTS", prompt="Events", label="Events near you", position=3, group="News"
         ),
         "newsletter": make_interest(
-            field_name="NEWSLETTER",
-            label="Newsletter",
-            description="Once a month",
-            position=1,
-            visible=True,
-            group="News",
+            field_name="NEWSLETTER", label="Newsletter", description="Once a month", position=1, group="News"
         ),
         "policy": make_interest(
-            field_name="Policy_Updates",
-            table_name="UD_Topics",
-            label="Policy",
-            position=2,
-            visible=True,
-            group="Advocacy",
+            field_name="Policy_Updates", table_name="UD_Topics", label="Policy", position=2, group="Advocacy"
         ),
-        "ungrouped": make_interest(
-            field_name="CE_Credits", table_name="UD_Topics", label="CE courses", position=4, visible=True
-        ),
+        "ungrouped": make_interest(field_name="CE_Credits", table_name="UD_Topics", label="CE courses", position=4),
         "hidden": make_interest(field_name="ADVOCACY_ALERT", label="Hidden one", position=5, visible=False),
-        "gone": make_interest(
-            field_name="Old_Field", table_name="UD_Topics", label="Gone one", position=6, visible=True
-        ),
+        "gone": make_interest(field_name="Old_Field", table_name="UD_Topics", label="Gone one", position=6),
     }
 
 

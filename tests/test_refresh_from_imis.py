@@ -57,7 +57,7 @@ def test_it_shows_the_last_run_and_links_the_skipped_fields(admin_client, imis_p
 
 
 def test_it_reports_imis_down_and_changes_nothing(admin_client, settings, django_db_blocker):
-    existing = make_interest(field_name="NEWSLETTER", visible=True)
+    existing = make_interest(field_name="NEWSLETTER")
     with unreachable_imis() as alias, django_db_blocker.unblock():
         settings.IMIS_DB_ALIAS = alias
         response = admin_client.post(REFRESH)

@@ -34,8 +34,8 @@ def viewer(client):
 @pytest.fixture
 def three():
     return [
-        make_interest(field_name="NEWSLETTER", prompt="Monthly newsletter", position=1, visible=True, group="News"),
-        make_interest(field_name="EVENTS", prompt="Events", position=2, visible=True),
+        make_interest(field_name="NEWSLETTER", prompt="Monthly newsletter", position=1, group="News"),
+        make_interest(field_name="EVENTS", prompt="Events", position=2),
         make_interest(
             field_name="Policy_Updates",
             table_name="UD_Topics",
