@@ -52,9 +52,9 @@ class Preference(models.Model):
     # No index of their own: unique_preference (subscriber, interest) and (interest, value) lead with them.
     # Every save updates these rows; each index is one more write per row.
     # No foreign-key constraint in the database either: a first pull inserts millions of rows, and checking
-    # each one's member and interest at commit took a third of it (30 s of 90 s for 100,000 members x 60
-    # interests). Members and interests are never deleted (deactivated, hidden; the admin refuses, and
-    # PreferenceChange protects them), so no row can lose its member or interest.
+    # each one's member and interest at commit was a large part of it (docs/benchmarks.md). Members and
+    # interests are never deleted (deactivated, hidden; the admin refuses, and PreferenceChange protects
+    # them), so no row can lose its member or interest.
     subscriber = models.ForeignKey(
         Subscriber, on_delete=models.CASCADE, related_name="preferences", db_index=False, db_constraint=False
     )

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.urls import path
 
 from . import views
@@ -11,6 +10,3 @@ urlpatterns = [
     path("lost-link/", views.lost_link, name="lost_link"),
     path("lost-link/sent/", views.lost_link_sent, name="lost_link_sent"),
 ]
-
-if settings.BENCH_VIEWS:  # the benchmark's ceiling (bench/page.py); off unless BENCH_VIEWS=true
-    urlpatterns.append(path("bench/bare/", views.bench_bare, name="bench_bare"))

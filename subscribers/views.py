@@ -40,12 +40,6 @@ def home(request):
     return render(request, "home.html")
 
 
-def bench_bare(request):
-    """The ceiling of bench/page.py: a small template through the same middleware, no database, no cache.
-    Routed only when settings.BENCH_VIEWS is on."""
-    return render(request, "subscribers/bench_bare.html", {"name": "member"})
-
-
 # --- plumbing -----------------------------------------------------------------------------------------
 
 

@@ -24,6 +24,14 @@ def imis_replica(request):
     yield alias
 
 
+@pytest.fixture(scope="session")
+def embedded_default(tmp_path_factory):
+    """An embedded default (SQLite for our data and iMIS) to run a test's scenario on (tests/embedded_helpers.py)."""
+    from tests.embedded_helpers import EmbeddedDefault
+
+    return EmbeddedDefault(tmp_path_factory.mktemp("embedded"))
+
+
 @pytest.fixture
 def redis_server():
     """A private redis-server on a free port (tests/workers.py): a test may stop, freeze or restart it."""
@@ -56,7 +64,7 @@ def q(alias, name):
 @pytest.fixture
 def member():
     """Jane, a mailable member with a first name (a test module may define its own)."""
-    from tests.members_helpers import make_subscriber
+    from tests.factories import make_subscriber
 
     return make_subscriber(email="jane.doe@example.org", first_name="Jane")
 

@@ -9,7 +9,8 @@ from subscribers.models import PreferenceChange, Subscriber
 from sync.services import push
 from sync.services.discovery import interests_discover
 from sync.services.roster import roster_pull
-from tests.sync_helpers import activities, member_saves, newsletter, subscriber, ud_value
+from tests.factories import make_interest, sandbox_subscriber
+from tests.sync_helpers import activities, member_saves, ud_value
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"], transaction=True)
 
@@ -41,13 +42,13 @@ def test_the_pull_reads_contacts_over_rest(over_rest):
 
     assert run.ok, run.error
     assert "/api/CsContact" in paths(over_rest)
-    assert Subscriber.objects.filter(imis_id=subscriber(3).imis_id).exists()
+    assert Subscriber.objects.filter(imis_id=sandbox_subscriber(3).imis_id).exists()
     assert Subscriber.objects.count() >= 30
 
 
 def test_a_save_lands_in_the_ud_row_with_one_activity_row(over_rest):
-    interest = newsletter()
-    member = subscriber(3)
+    interest = make_interest()
+    member = sandbox_subscriber(3)
     wanted = not ud_value(member.imis_id)
 
     change = member_saves(member, interest, wanted)

@@ -4,14 +4,16 @@ import pytest
 
 from interests.models import RemoteInterest
 from interests.services import interests_move, interests_reorder
-from tests.interests_helpers import interest
+from tests.factories import make_interest
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def abcde():
-    return {name: interest(name, position=(i + 1) * 10) for i, name in enumerate("ABCDE")}
+    return {
+        name: make_interest(field_name=name, position=(i + 1) * 10, visible=False) for i, name in enumerate("ABCDE")
+    }
 
 
 def order():

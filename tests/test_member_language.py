@@ -9,7 +9,8 @@ from django.test import Client, override_settings
 
 from subscribers.models import Preference, PreferenceChange
 from subscribers.tokens import make_token
-from tests.members_helpers import checked_ids, make_interests, make_subscriber, shown_in, values_of
+from tests.factories import make_interests, make_subscriber
+from tests.members_helpers import checked_ids, shown_in, values_of
 
 pytestmark = pytest.mark.django_db
 FRENCH_TITLE = "Vos préférences de courriel"
@@ -24,7 +25,7 @@ def _fresh_rate_limits():
 
 @pytest.fixture
 def interests():
-    return make_interests(3)
+    return make_interests(count=3)
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def test_it_speaks_the_browsers_language(client, member):
 
 
 def test_it_translates_the_default_group_heading(client):
-    (interest,) = make_interests(1)
+    (interest,) = make_interests(count=1)
     interest.group = ""
     interest.save()
     member = make_subscriber()

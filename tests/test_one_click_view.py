@@ -7,7 +7,8 @@ from django.test import Client, override_settings
 from subscribers.models import Preference, PreferenceChange
 from subscribers.tokens import make_token, one_click_url
 from sync import outbox
-from tests.members_helpers import make_interests, make_subscriber, values_of
+from tests.factories import make_interests, make_subscriber
+from tests.members_helpers import values_of
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,7 @@ def _fresh_rate_limits():
 @pytest.fixture
 def subscribed():
     member = make_subscriber()
-    interests = make_interests(3)
+    interests = make_interests(count=3)
     for interest in interests:
         Preference.objects.create(subscriber=member, interest=interest, value=True, imis_value=True)
     return member
@@ -87,7 +88,7 @@ def test_it_answers_a_tampered_link_with_404(subscribed):
 
 def test_it_writes_no_history_for_a_member_already_unsubscribed(client):
     member = make_subscriber()
-    make_interests(2)
+    make_interests(count=2)
     response = client.post(url(member), {"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
     assert not PreferenceChange.objects.exists()

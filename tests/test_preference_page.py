@@ -12,7 +12,8 @@ from subscribers import form_page, forms
 from subscribers.models import Preference
 from subscribers.selectors import form_state, mask_email
 from subscribers.tokens import make_token
-from tests.members_helpers import make_interests, make_subscriber, shown_in
+from tests.factories import make_interests, make_subscriber
+from tests.members_helpers import shown_in
 
 pytestmark = pytest.mark.django_db
 CSRF_VALUE = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+"')
@@ -44,7 +45,7 @@ def template_page(subscriber, confirm, shown, path):
 @pytest.mark.parametrize("confirm", [False, True])
 @pytest.mark.parametrize("first_name", ["Jane", "", "<b>Zoë</b> & {{ x }}"])
 def test_it_serves_the_page_the_template_renders(client, confirm, first_name):
-    interests = make_interests(8)
+    interests = make_interests(count=8)
     member = make_subscriber(first_name=first_name, email="o'brien@example.org")
     for interest in interests[::3]:
         Preference.objects.create(subscriber=member, interest=interest, value=True)
@@ -61,7 +62,7 @@ def test_it_serves_the_page_the_template_renders(client, confirm, first_name):
 
 
 def test_it_gives_each_member_their_own_ticks_name_and_csrf_token(client):
-    first, second = make_interests(2)
+    first, second = make_interests(count=2)
     jane = make_subscriber(first_name="Jane", email="jane@example.org")
     john = make_subscriber(first_name="John", email="john@example.org")
     Preference.objects.create(subscriber=jane, interest=first, value=True)

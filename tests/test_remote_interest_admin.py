@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from interests.models import RemoteInterest, SkippedImisField
-from tests.interests_helpers import interest, prefer, staff, subscriber
+from tests.factories import make_interest, make_preference, make_subscriber
+from tests.interests_helpers import staff
 
 pytestmark = pytest.mark.django_db
 
@@ -33,9 +34,16 @@ def viewer(client):
 @pytest.fixture
 def three():
     return [
-        interest("NEWSLETTER", prompt="Monthly newsletter", position=1, visible=True, group="News"),
-        interest("EVENTS", prompt="Events", position=2, visible=True),
-        interest("Policy_Updates", table_name="UD_Topics", prompt="Policy", position=3, group="Advocacy"),
+        make_interest(field_name="NEWSLETTER", prompt="Monthly newsletter", position=1, group="News"),
+        make_interest(field_name="EVENTS", prompt="Events", position=2),
+        make_interest(
+            field_name="Policy_Updates",
+            table_name="UD_Topics",
+            prompt="Policy",
+            position=3,
+            visible=False,
+            group="Advocacy",
+        ),
     ]
 
 
@@ -110,14 +118,18 @@ class TestList:
 
     def test_it_counts_the_members_each_mailing_would_reach(self, editor, three):
         newsletter, events, _policy = three
-        counted = [subscriber(f"10000{i}") for i in range(3)]
+        counted = [make_subscriber(imis_id=f"10000{i}") for i in range(3)]
         for member in counted:
-            prefer(member, newsletter)
-        prefer(counted[0], events)
-        prefer(subscriber("200001", active=False), newsletter)  # left the roster
-        prefer(subscriber("200002", email=""), newsletter)  # no address
-        prefer(subscriber("200003", exclude_mail=True), newsletter)  # asked for no mail
-        prefer(subscriber("200004"), newsletter, value=False)  # has it off
+            make_preference(subscriber=member, interest=newsletter)
+        make_preference(subscriber=counted[0], interest=events)
+        make_preference(
+            subscriber=make_subscriber(imis_id="200001", active=False), interest=newsletter
+        )  # left the roster
+        make_preference(subscriber=make_subscriber(imis_id="200002", email=""), interest=newsletter)  # no address
+        make_preference(
+            subscriber=make_subscriber(imis_id="200003", exclude_mail=True), interest=newsletter
+        )  # asked for no mail
+        make_preference(subscriber=make_subscriber(imis_id="200004"), interest=newsletter, value=False)  # has it off
 
         result = editor.get(CHANGELIST).context["cl"].result_list
         sizes = {i.field_name: i.audience for i in result}
@@ -140,11 +152,11 @@ class TestList:
     def test_it_costs_the_same_queries_for_3_and_for_30_interests(self, editor):
         def queries_for(count):
             RemoteInterest.objects.all().delete()
-            members = [subscriber(f"3{count:02d}{i:03d}") for i in range(4)]
+            members = [make_subscriber(imis_id=f"3{count:02d}{i:03d}") for i in range(4)]
             for n in range(count):
-                item = interest(f"F{n}", position=n, visible=n % 2 == 0, group=f"G{n % 3}")
+                item = make_interest(field_name=f"F{n}", position=n, visible=n % 2 == 0, group=f"G{n % 3}")
                 for member in members[: n % 4]:
-                    prefer(member, item)
+                    make_preference(subscriber=member, interest=item)
             with CaptureQueriesContext(connection) as captured:
                 response = editor.get(CHANGELIST)
             assert len(response.context["cl"].result_list) == count
