@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "preference_center",
     "interests",
+    "branding",  # the association's brand on the member pages
     "subscribers",
     "sync",
     "mailing",

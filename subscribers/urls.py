@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import path
 
-from . import views
+from . import brand_preview, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,6 +10,7 @@ urlpatterns = [
     path("p/<str:token>/one-click", views.one_click, name="one_click"),
     path("lost-link/", views.lost_link, name="lost_link"),
     path("lost-link/sent/", views.lost_link_sent, name="lost_link_sent"),
+    path("brand/preview/", brand_preview.brand_preview, name="brand_preview"),  # staff only
 ]
 
 if settings.BENCH_VIEWS:  # the benchmark's ceiling (bench/page.py); off unless BENCH_VIEWS=true

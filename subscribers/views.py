@@ -23,6 +23,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from branding.selectors import brand_published
+
 from . import forms, selectors, tokens
 from .models import PreferenceChange, Subscriber
 from .ratelimits import over_limit, over_rate, parse_rate
@@ -71,7 +73,7 @@ def _limited(request, group, rate, key=_ip_key) -> bool:
 
 
 def _page(request, template, context=None, status=200):
-    context = {"association_name": settings.ASSOCIATION_NAME, **(context or {})}
+    context = {"brand": brand_published(get_language()), **(context or {})}
     return render(request, template, context, status=status)
 
 
@@ -224,13 +226,14 @@ _HOLES = re.compile(rf'{_SLOT}(\w+)-| data-pc="(\d+)"')
 
 
 @functools.lru_cache(maxsize=64)
-def _form_page_pieces(specs, *, greeting: bool, confirm: bool, association_name: str, language: str):
+def _form_page_pieces(specs, *, greeting: bool, confirm: bool, brand, language: str):
     """preferences.html as (static chunks, holes between them): a hole is a slot name or an interest id. The
-    language is part of the key: the page is rendered in the active language, which is `language`."""
+    language is part of the key: the page is rendered in the active language, which is `language`; so is
+    the brand (branding.selectors.BrandView, in that language)."""
     html = render_to_string(
         "subscribers/preferences.html",
         {
-            "association_name": association_name,
+            "brand": brand,
             "fieldsets": forms.interest_fieldsets_markup(specs) if specs else "",
             "has_interests": bool(specs),
             "masked_email": f"{_SLOT}masked_email-",
@@ -250,12 +253,13 @@ def _form_page_pieces(specs, *, greeting: bool, confirm: bool, association_name:
 
 def _form_page(request, subscriber, state, *, confirm):
     """The member's form with their ticks: the cached pieces of preferences.html, joined."""
+    language = get_language()
     chunks, holes = _form_page_pieces(
         state.specs,
         greeting=bool(subscriber.first_name),
         confirm=confirm,
-        association_name=settings.ASSOCIATION_NAME,
-        language=get_language(),
+        brand=brand_published(language),
+        language=language,
     )
     shown = forms.shown_sign(subscriber_id=subscriber.pk, token_version=subscriber.token_version, state=state)
     slots = {
@@ -327,7 +331,8 @@ def one_click(request, token, link):
             return _link_invalid(request)
         confirm_form = forms.ConfirmEmailForm() if confirm else None
         return _page(request, "subscribers/one_click.html", {"token": token, "confirm_form": confirm_form})
-    if request.POST.get("List-Unsubscribe") != "One-Click":
+    one_click_post = request.POST.get("List-Unsubscribe") == "One-Click"
+    if not one_click_post:
         # The confirmation button of the GET page: an ordinary form, so CSRF applies, and so does the
         # forwarded-mail check (only the RFC 8058 POST of a mail client skips it).
         rejected = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
@@ -347,6 +352,8 @@ def one_click(request, token, link):
         user_agent=_user_agent(request),
         ip_address=client_ip(request),
     )
+    if one_click_post:  # a mail provider's server, not a person: RFC 8058 asks for no page (and no redirect)
+        return HttpResponse(_("You are unsubscribed from these emails."), content_type="text/plain; charset=utf-8")
     return _page(request, "subscribers/one_click_done.html", {"token": token})
 
 

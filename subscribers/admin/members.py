@@ -11,6 +11,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from branding.selectors import brand_published
+
 from ..forms import interest_fieldsets
 from ..models import Preference, PreferenceChange, Subscriber, mailable_q
 from ..selectors import form_state, mask_email
@@ -126,7 +128,7 @@ class SubscriberAdmin(admin.ModelAdmin):
             raise PermissionDenied
         state = form_state(subscriber_id=member.pk)
         context = {
-            "association_name": settings.ASSOCIATION_NAME,
+            "brand": brand_published(settings.LANGUAGE_CODE),
             "imis_id": member.imis_id,
             "first_name": member.first_name,
             "masked_email": mask_email(member.email),
