@@ -15,8 +15,7 @@ _PLAIN_500 = "<!doctype html><title>Server error</title><h1>Something went wrong
 
 @requires_csrf_token
 def page_not_found(request, exception=None):
-    context = {"brand": brand_published(get_language())}
-    return HttpResponseNotFound(loader.render_to_string("404.html", context, request))
+    return HttpResponseNotFound(loader.render_to_string("404.html", {}, request))
 
 
 @requires_csrf_token

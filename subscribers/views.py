@@ -45,7 +45,7 @@ SAVE = "save"
 
 
 def home(request):
-    return render(request, "home.html")
+    return _page(request, "home.html")
 
 
 def bench_bare(request):
@@ -74,7 +74,6 @@ def _limited(request, group, rate, key=_ip_key) -> bool:
 
 
 def _page(request, template, context=None, status=200):
-    context = {"brand": brand_published(get_language()), **(context or {})}
     return render(request, template, context, status=status)
 
 

@@ -69,17 +69,24 @@ def test_the_french_pages_carry_the_french_brand_falling_back_to_english(member)
     assert "1, rue de l&#x27;Essai, Ottawa" in html and "Politique de confidentialité" in html
 
 
-@pytest.mark.parametrize("path", ["/lost-link/", "/lost-link/sent/", "/saved/", "/p/not-a-token/", "/no-such-page/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/lost-link/", "/lost-link/sent/", "/saved/", "/p/not-a-token/", "/no-such-page/"]
+)
 def test_every_member_page_carries_it(path):
     publish(**BRAND)
     _, html = get(path)
     assert "Guild of Testers" in html and f"style-1f4e79-{VERSION}.css" in html and "office@guild.example.org" in html
 
 
-def test_the_one_click_and_saved_pages_carry_it(member):
+def test_the_one_click_pages_and_the_refused_request_page_carry_it(member):
     publish(**BRAND)
-    _, html = get(f"/p/{make_token(member)}/one-click")
-    assert "Guild of Testers" in html and "office@guild.example.org" in html
+    client = Client()
+    confirmation = client.get(f"/p/{make_token(member)}/one-click").content.decode()
+    done = client.get(f"/p/{make_token(member)}/unsubscribed").content.decode()
+    refused = client.post(f"/p/{make_token(member)}/", "{}", content_type="application/json")
+    assert refused.status_code == 400
+    for html in (confirmation, done, refused.content.decode()):
+        assert "Guild of Testers" in html and "office@guild.example.org" in html
 
 
 def test_without_a_published_brand_the_pages_carry_the_settings_name_and_bootstrap(member, settings):

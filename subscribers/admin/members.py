@@ -11,8 +11,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from branding.selectors import brand_published
-
 from ..forms import interest_fieldsets
 from ..models import Preference, PreferenceChange, Subscriber, mailable_q
 from ..selectors import form_state, mask_email
@@ -128,7 +126,7 @@ class SubscriberAdmin(admin.ModelAdmin):
             raise PermissionDenied
         state = form_state(subscriber_id=member.pk)
         context = {
-            "brand": brand_published(settings.LANGUAGE_CODE),
+            "association_name": settings.ASSOCIATION_NAME,
             "imis_id": member.imis_id,
             "first_name": member.first_name,
             "masked_email": mask_email(member.email),
