@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from . import services
 from .colours import colour_normalised, colour_problem
 from .images import MAX_LOGO_BYTES, NotAnImage, logo_read
-from .models import Brand
+from .models import TEXT_FIELDS, Brand
 from .upload import logo_form_read
 
 
@@ -23,17 +23,7 @@ class BrandForm(forms.ModelForm):
 
     class Meta:
         model = Brand
-        fields = [
-            "name",
-            "name_fr",
-            "primary_colour",
-            "intro",
-            "intro_fr",
-            "contact_email",
-            "privacy_url",
-            "footer",
-            "footer_fr",
-        ]
+        fields = list(TEXT_FIELDS)
         widgets = {
             "primary_colour": forms.TextInput(attrs={"placeholder": "#1f4e79", "size": 9}),
             "intro": forms.Textarea(attrs={"rows": 3}),

@@ -4,6 +4,20 @@ from django.db import models
 
 from .colours import HEX_COLOUR
 
+# What staff type on the brand's form, and what the logo upload sets.
+TEXT_FIELDS = (
+    "name",
+    "name_fr",
+    "primary_colour",
+    "intro",
+    "intro_fr",
+    "contact_email",
+    "privacy_url",
+    "footer",
+    "footer_fr",
+)
+LOGO_FIELDS = ("logo", "logo_content_type", "logo_sha256")
+
 
 class Brand(models.Model):
     """The association's brand on the member pages and in the link email, set by staff.
@@ -46,7 +60,7 @@ class Brand(models.Model):
     )
 
     class Meta:
-        verbose_name = "brand"
+        verbose_name = verbose_name_plural = "brand"
 
     def __str__(self):
         return f"Brand ({self.get_state_display()})"

@@ -20,7 +20,7 @@ from django.urls import reverse
 from preference_center.lib.breaker import redis_breaker
 from preference_center.lib.translated import translated
 
-from .models import Brand
+from .models import TEXT_FIELDS, Brand
 
 logger = logging.getLogger(__name__)
 
@@ -29,18 +29,7 @@ CACHE_KEY = "branding:published:v1"
 CACHE_SECONDS = 300
 LOCAL_SECONDS = 5
 CACHE_ERRORS = (redis.RedisError, OSError)
-FIELDS = (
-    "name",
-    "name_fr",
-    "intro",
-    "intro_fr",
-    "footer",
-    "footer_fr",
-    "contact_email",
-    "privacy_url",
-    "primary_colour",
-    "logo_sha256",
-)
+FIELDS = (*TEXT_FIELDS, "logo_sha256")  # all the pages need: the logo itself is read by its route
 
 # What this process last read: (the published row's fields as sorted pairs, monotonic time it expires).
 _local: list = [None, 0.0]

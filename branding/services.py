@@ -7,23 +7,10 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
 
 from .images import Logo
-from .models import Brand
+from .models import LOGO_FIELDS, TEXT_FIELDS, Brand
 
 # What publishing copies from the draft: everything staff edit.
-COPIED = (
-    "name",
-    "name_fr",
-    "logo",
-    "logo_content_type",
-    "logo_sha256",
-    "primary_colour",
-    "intro",
-    "intro_fr",
-    "contact_email",
-    "privacy_url",
-    "footer",
-    "footer_fr",
-)
+COPIED = TEXT_FIELDS + LOGO_FIELDS
 
 
 def _log(brand: Brand, user, message: str) -> None:

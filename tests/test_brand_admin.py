@@ -120,6 +120,10 @@ def test_the_logo_form_requires_the_csrf_token():
     response = upload(client, png())
     assert response.status_code == 403
     assert not brand_draft_get().logo
+    token = str(client.get(LOGO_URL).context["csrf_token"])
+    form = {"logo": SimpleUploadedFile("logo.png", png(), "image/png"), "csrfmiddlewaretoken": token}
+    assert client.post(LOGO_URL, form).status_code == 302  # the form's own token passes
+    assert bytes(brand_draft_get().logo) == png()
 
 
 def test_it_refuses_a_colour_white_text_cannot_be_read_on_and_shows_the_ratio(staff):
