@@ -2,7 +2,8 @@
 
 Members see the published row only. Every member page needs it, so it is read from a copy held by this
 process for a few seconds, else from the shared cache (Redis in production), else from the database, which
-decides: a cache that misses, is cleared or is down costs one query, never a wrong brand. Publishing
+decides: a cache that misses, is cleared or is down costs one query, never a wrong brand (and a database
+that fails gives the default brand: a page that needs no database still answers). Publishing
 refreshes the shared copy (signals.py): every host shows the new brand within LOCAL_SECONDS."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 import redis
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.urls import reverse
 
 from preference_center.lib.breaker import redis_breaker
@@ -95,7 +97,11 @@ def _published_data(*, database: bool) -> tuple | None:
     if data is None:
         if not database:
             return None
-        data = published_fields()
+        try:
+            data = published_fields()
+        except DatabaseError as exc:  # the brand is decoration: a page that needs no database still answers
+            logger.warning("brand not read from the database (%s): the default brand", type(exc).__name__)
+            return None
         cache_put(data)
     _local[:] = [data, time.monotonic() + LOCAL_SECONDS]
     return data
