@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "preference_center",
     "interests",
+    "branding",  # the association's brand on the member pages
     "subscribers",
     "sync",
     "mailing",
@@ -83,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "branding.context_processors.brand",  # the association's brand on the member pages
             ],
         },
     },

@@ -89,12 +89,13 @@ def fieldsets(specs: tuple[InterestSpec, ...], ticked: dict[int, bool]) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def _page_pieces(specs, *, greeting: bool, confirm: bool, association_name: str, language: str):
-    """preferences.html in the active language (`language`, part of the key), with slots for the values."""
+def _page_pieces(specs, *, greeting: bool, confirm: bool, brand, language: str):
+    """preferences.html in the active language (`language`, part of the key) and its brand (a
+    branding.selectors.BrandView in that language), with slots for the values."""
     html = render_to_string(
         "subscribers/preferences.html",
         {
-            "association_name": association_name,
+            "brand": brand,
             "fieldsets": mark_safe(_fieldsets_markup(specs, language)) if specs else "",  # noqa: S308 - as above
             "has_interests": bool(specs),
             "masked_email": f"{_SLOT}masked_email-",
@@ -111,14 +112,14 @@ def _page_pieces(specs, *, greeting: bool, confirm: bool, association_name: str,
     return chunks, holes
 
 
-def page(request, *, subscriber, state, shown: str, confirm: bool, association_name: str) -> HttpResponse:
+def page(request, *, subscriber, state, shown: str, confirm: bool, brand) -> HttpResponse:
     """The member's form page with their ticks and the signed `shown` field: what preferences.html renders
     for them (tests/test_preference_page.py holds the two to the same bytes)."""
     chunks, holes = _page_pieces(
         state.specs,
         greeting=bool(subscriber.first_name),
         confirm=confirm,
-        association_name=association_name,
+        brand=brand,
         language=get_language(),
     )
     slots = {

@@ -10,13 +10,17 @@ import functools
 
 from django.conf import settings
 from django.core import signing
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
+
+from branding.selectors import brand_published
 
 from . import form_page, forms, selectors, tokens
 from .models import PreferenceChange, Subscriber
@@ -37,7 +41,7 @@ SAVE = "save"
 
 
 def home(request):
-    return render(request, "home.html")
+    return _page(request, "home.html")
 
 
 # --- plumbing -----------------------------------------------------------------------------------------
@@ -60,7 +64,6 @@ def _limited(request, group, rate, key=_ip_key) -> bool:
 
 
 def _page(request, template, context=None, status=200):
-    context = {"association_name": settings.ASSOCIATION_NAME, **(context or {})}
     return render(request, template, context, status=status)
 
 
@@ -214,7 +217,7 @@ def _form_page(request, subscriber, state, *, confirm):
         state=state,
         shown=shown,
         confirm=confirm,
-        association_name=settings.ASSOCIATION_NAME,
+        brand=brand_published(get_language()),
     )
 
 
@@ -264,11 +267,9 @@ def _saved_page(request, token, link, changed):
 def one_click(request, token, link):
     confirm = settings.PREFERENCES_CONFIRM_EMAIL
     if request.method != "POST":
-        if selectors.member_form_of(link) is None:
-            return _link_invalid(request)
-        confirm_form = forms.ConfirmEmailForm() if confirm else None
-        return _page(request, "subscribers/one_click.html", {"token": token, "confirm_form": confirm_form})
-    if request.POST.get("List-Unsubscribe") != "One-Click":
+        return _one_click_page(request, token, link, forms.ConfirmEmailForm() if confirm else None)
+    one_click_post = request.POST.get("List-Unsubscribe") == "One-Click"
+    if not one_click_post:
         # The confirmation button of the GET page: an ordinary form, so CSRF applies, and so does the
         # forwarded-mail check (only the RFC 8058 POST of a mail client skips it).
         rejected = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
@@ -279,8 +280,7 @@ def one_click(request, token, link):
         if confirm:
             confirm_form = forms.ConfirmEmailForm(request.POST, expected_email=_email_of(link))
             if not confirm_form.is_valid():
-                context = {"token": token, "confirm_form": confirm_form}
-                return _page(request, "subscribers/one_click.html", context, status=400)
+                return _one_click_page(request, token, link, confirm_form, status=400)
     preferences_unsubscribe_all(
         subscriber=Subscriber(id=link.subscriber_id),
         token_version=link.token_version,
@@ -288,7 +288,22 @@ def one_click(request, token, link):
         user_agent=_user_agent(request),
         ip_address=client_ip(request),
     )
-    return _page(request, "subscribers/one_click_done.html", {"token": token})
+    if one_click_post:  # a mail provider's server, not a person: RFC 8058 asks for no page and no redirect
+        return HttpResponse(_("You are unsubscribed from these emails."), content_type="text/plain; charset=utf-8")
+    # POST/redirect/GET: reloading the page that follows posts nothing again.
+    return HttpResponseRedirect(reverse("one_click_done", args=[token]), status=303)
+
+
+def _one_click_page(request, token, link, confirm_form=None, *, template="subscribers/one_click.html", status=200):
+    """A page of the one-click flow with the member's masked address and the emails they receive now: the
+    ones that will stop (the confirmation), or any they chose again since (subscribers.unsubscribed)."""
+    loaded = selectors.member_form_of(link)
+    if loaded is None:
+        return _link_invalid(request)
+    subscriber, state = loaded
+    context = {"token": token, "confirm_form": confirm_form, "masked_email": selectors.mask_email(subscriber.email)}
+    context["receiving"] = [spec.label for spec in state.specs if state.values.get(spec.id)]
+    return _page(request, template, context, status=status)
 
 
 # --- lost link / not you ------------------------------------------------------------------------------

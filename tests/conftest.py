@@ -77,6 +77,18 @@ def _redis_breaker_closed():
     redis_breaker.reset()
 
 
+@pytest.fixture(autouse=True)
+def _brand_read_afresh():
+    """Each test sees the brand its own database holds: this process's copy of the published brand and the
+    cache's are dropped (the database rolls back between tests, neither of them does)."""
+    from django.core.cache import cache
+
+    from branding import selectors
+
+    selectors.forget_local()
+    cache.delete(selectors.CACHE_KEY)
+
+
 @pytest.fixture
 def rest_sandbox():
     """The REST sandbox (an HTTP server of ours) over a fresh 40-member PostgreSQL replica on `imis`.

@@ -122,8 +122,9 @@ def test_it_says_a_bad_request_in_french(client, member):
 def test_it_unsubscribes_in_one_click_in_french(client, member):
     path = f"/p/{make_token(member)}/one-click?lang=fr"
     assert "Vous désabonner de tous ces courriels ?" in page(client, path)
-    done = client.post(path, {"confirm": "1"})
-    assert done.status_code == 200 and "Vous êtes désabonné" in done.content.decode()
+    response = client.post(path, {"confirm": "1"})
+    assert response.status_code == 303
+    assert "Votre désabonnement est confirmé" in page(client, response["Location"])
     assert PreferenceChange.objects.filter(subscriber=member, source="one_click", new_value=False).count() == 1
     assert values_of(member) and not any(values_of(member).values())
 

@@ -29,7 +29,6 @@ def template_page(subscriber, confirm, shown, path):
     return render_to_string(
         "subscribers/preferences.html",
         {
-            "association_name": "",
             "fieldsets": form_page.fieldsets(state.specs, state.values),
             "has_interests": bool(state.specs),
             "masked_email": mask_email(subscriber.email),

@@ -60,6 +60,7 @@ class RemoteInterestAdmin(admin.ModelAdmin):
     fieldsets = [
         ("In iMIS", {"fields": ["table_name", "field_name", "prompt", "micro_help", "present_in_imis"]}),
         ("On the member form", {"fields": ["label", "description", "group", "position", "visible"]}),
+        ("In French", {"fields": ["label_fr", "description_fr", "group_fr"]}),
         ("Activity rows", {"fields": ["product_code"]}),
         ("Discovery", {"fields": ["discovered_at", "last_seen_at"]}),
     ]

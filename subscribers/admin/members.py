@@ -1,7 +1,6 @@
 """Admin of members: Subscriber with preferences and history inline, staff changing a member's choices,
 link actions."""
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
@@ -126,7 +125,6 @@ class SubscriberAdmin(admin.ModelAdmin):
             raise PermissionDenied
         state = form_state(subscriber_id=member.pk)
         context = {
-            "association_name": settings.ASSOCIATION_NAME,
             "imis_id": member.imis_id,
             "first_name": member.first_name,
             "masked_email": mask_email(member.email),

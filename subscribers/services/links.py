@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from branding.selectors import brand_published
 from preference_center.celery import app
 
 from .. import selectors
@@ -130,11 +131,9 @@ def links_mail(*, subscriber_ids: Iterable[int], language: str | None = None) ->
     members = list(selectors.mailable_subscribers().filter(pk__in=list(subscriber_ids)))
     if not members:
         return 0
-    context = {
-        "association_name": settings.ASSOCIATION_NAME,
-        "links": [(member.first_name, preference_url(member)) for member in members],
-    }
+    links = [(member.first_name, preference_url(member)) for member in members]
     with translation.override(language or settings.LANGUAGE_CODE):
+        context = {"brand": brand_published(translation.get_language()), "links": links}
         subject = render_to_string("subscribers/email/lost_link_subject.txt", context).strip()
         body = render_to_string("subscribers/email/lost_link_body.txt", context)
     try:
