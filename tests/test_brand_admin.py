@@ -11,7 +11,7 @@ from branding.models import Brand
 from branding.services import brand_draft_get
 from subscribers.tokens import make_token
 from tests.brand_helpers import JPEG_START, SVG, WEBP_START, png, publish, staff_user
-from tests.members_helpers import make_interests, make_subscriber
+from tests.factories import make_interests, make_subscriber
 
 pytestmark = pytest.mark.django_db
 LOGO_URL = "/admin/branding/brand/logo/"
@@ -153,7 +153,7 @@ def test_it_refuses_what_is_not_a_colour(staff):
 
 def test_saving_the_draft_changes_nothing_members_see(staff, client):
     publish(name="Published Guild")
-    make_interests(1)
+    make_interests(count=1)
     member = make_subscriber()
     staff.post(change_url(), form_data(name="Draft Guild"))
     html = client.get(f"/p/{make_token(member)}/").content.decode()
@@ -162,7 +162,7 @@ def test_saving_the_draft_changes_nothing_members_see(staff, client):
 
 
 def test_the_preview_shows_the_draft_on_the_member_form_to_staff_only(staff):
-    make_interests(2)
+    make_interests(count=2)
     staff.post(change_url(), form_data(name="Draft Guild", intro="Choose wisely."))
     upload(staff, png())
     preview = staff.get("/brand/preview/")

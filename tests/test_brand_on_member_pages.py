@@ -17,7 +17,7 @@ from preference_center.lib.breaker import redis_breaker
 from subscribers.tasks import mail_links
 from subscribers.tokens import make_token
 from tests.brand_helpers import png, publish
-from tests.members_helpers import make_interests, make_subscriber
+from tests.factories import make_interests, make_subscriber
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def _fresh_rate_limits():
 
 @pytest.fixture
 def member():
-    make_interests(3)
+    make_interests(count=3)
     return make_subscriber(email="jane.doe@example.org", first_name="Jane")
 
 

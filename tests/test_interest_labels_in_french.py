@@ -9,7 +9,8 @@ from django.test import Client
 
 from subscribers.models import PreferenceChange
 from subscribers.tokens import make_token
-from tests.members_helpers import make_interests, make_subscriber, post
+from tests.factories import make_interests, make_subscriber
+from tests.members_helpers import post
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ def _fresh_rate_limits():
 
 @pytest.fixture
 def interests():
-    newsletter, events, advocacy = make_interests(3)  # groups: News, News, Advocacy
+    newsletter, events, advocacy = make_interests(count=3)  # groups: News, News, Advocacy
     newsletter.label_fr = "Infolettre mensuelle"
     newsletter.description_fr = "Les nouvelles de l'association, une fois par mois"
     newsletter.group_fr = "Nouvelles"  # once for the group: the events take it too

@@ -9,7 +9,8 @@ from playwright.sync_api import expect
 from subscribers.models import Preference, PreferenceChange
 from subscribers.tokens import make_token
 from tests.brand_helpers import png, publish
-from tests.members_helpers import make_interests, make_subscriber, values_of
+from tests.factories import make_interests, make_subscriber
+from tests.members_helpers import values_of
 from tests.test_member_browser import browser, serious_violations  # noqa: F401 - the browser fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,7 +36,7 @@ def brand():
 
 @pytest.fixture
 def member(brand):
-    newsletter, events, advocacy = make_interests(3)
+    newsletter, events, advocacy = make_interests(count=3)
     newsletter.label_fr, newsletter.group_fr = "Infolettre mensuelle", "Nouvelles"
     newsletter.save()
     events.label_fr = "Événements et congrès"

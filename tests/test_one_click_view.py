@@ -150,7 +150,7 @@ def test_the_rfc_8058_post_gets_a_short_answer_and_no_redirect(subscribed):
 
 def test_the_confirmation_lists_the_emails_that_will_stop_and_the_masked_address(client):
     member = make_subscriber(email="jane.doe@example.org")
-    newsletter, events, advocacy = make_interests(3)
+    newsletter, events, advocacy = make_interests(count=3)
     for interest in (newsletter, advocacy):
         Preference.objects.create(subscriber=member, interest=interest, value=True)
     html = client.get(url(member)).content.decode()
@@ -161,7 +161,7 @@ def test_the_confirmation_lists_the_emails_that_will_stop_and_the_masked_address
 
 def test_the_confirmation_speaks_french_with_the_french_labels():
     member = make_subscriber(email="jeanne@example.org")
-    (newsletter,) = make_interests(1)
+    (newsletter,) = make_interests(count=1)
     newsletter.label_fr = "Infolettre mensuelle"
     newsletter.save()
     Preference.objects.create(subscriber=member, interest=newsletter, value=True)
@@ -171,7 +171,7 @@ def test_the_confirmation_speaks_french_with_the_french_labels():
 
 def test_a_member_receiving_nothing_is_told_so_and_offered_no_button(client):
     member = make_subscriber()
-    make_interests(2)
+    make_interests(count=2)
     html = client.get(url(member)).content.decode()
     assert "You are not subscribed to any of these emails" in html
     assert "Yes, unsubscribe me" not in html
