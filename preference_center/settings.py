@@ -166,6 +166,9 @@ IMIS_ACTIVITY_TYPE = env.str("IMIS_ACTIVITY_TYPE", default="iOptout")
 IMIS_SOURCE_SYSTEM = env.str("IMIS_SOURCE_SYSTEM", default="PREFCTR")
 IMIS_UPDATED_BY = env.str("IMIS_UPDATED_BY", default="PREFCENTER")
 IMIS_CREATE_MISSING_UD_ROWS = env.bool("IMIS_CREATE_MISSING_UD_ROWS", default=False)
+# The member's language in iMIS, if it keeps one: "Name.COLUMN" or "TABLE.COLUMN" of a table keyed by ID (a UD
+# table); over REST the CsContact property named by IMIS_API_CONTACT_PROPERTIES["language"]. Links carry it.
+IMIS_LANGUAGE_FIELD = env.str("IMIS_LANGUAGE_FIELD", default="")
 # iMIS REST API (iMIS EMS / Cloud): the site's base URL (with its virtual directory, if any) and a staff
 # service user of its own (a second login expires the first one's token).
 IMIS_API_URL = env.str("IMIS_API_URL", default="")

@@ -26,6 +26,12 @@ class Subscriber(models.Model):
     status = models.CharField("status in iMIS", max_length=5, blank=True)
     is_company = models.BooleanField(default=False)
     exclude_mail = models.BooleanField(default=False)
+    language = models.CharField(
+        max_length=7,
+        blank=True,
+        help_text="The member's language from iMIS (IMIS_LANGUAGE_FIELD), one of LANGUAGES; empty: unknown, the "
+        "browser decides. Their links carry it.",
+    )
     active = models.BooleanField(default=True, help_text="Still in the iMIS roster.")
     # Set by every roster pull that sees the member: the ones a complete pull did not see are gone.
     last_seen_in_imis_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -138,5 +138,5 @@ def test_it_exports_a_group_as_csv_through_the_api():
     assert response.status_code == 200 and response.streaming
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0] == ["imis_id", "email", "first_name", "last_name", "preference_url", "one_click_url"]
+    assert rows[0] == ["imis_id", "email", "first_name", "last_name", "preference_url", "one_click_url", "language"]
     assert [r[0] for r in rows[1:]] == ["1", "2"]

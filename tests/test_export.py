@@ -30,9 +30,9 @@ def test_it_exports_the_group_with_personal_link_columns():
     response = export_response(group)
 
     header, *rows = read_csv(response)
-    assert header == ["imis_id", "email", "first_name", "last_name", "preference_url", "one_click_url"]
-    [(imis_id, email, first, last, preference_url, one_click_url)] = rows
-    assert (imis_id, email, first, last) == ("00001", "ann@example.org", "Ann", "Lee")
+    assert header == ["imis_id", "email", "first_name", "last_name", "preference_url", "one_click_url", "language"]
+    [(imis_id, email, first, last, preference_url, one_click_url, language)] = rows
+    assert (imis_id, email, first, last, language) == ("00001", "ann@example.org", "Ann", "Lee", "")
     assert member_of(preference_url.split("/p/")[1].rstrip("/")) == ann
     assert member_of(one_click_url.split("/p/")[1].split("/")[0]) == ann
     assert preference_url.startswith("https://prefs.example.org/p/")

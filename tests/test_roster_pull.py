@@ -403,7 +403,7 @@ def test_it_leaves_rows_made_meanwhile_alone_and_counts_only_what_it_inserted():
     now = taken.created_at
     columns = ("imis_id", *MEMBER_FIELDS)
     members = [
-        (imis_id, "", first, "", "", "A", False, False) for imis_id, first in (("100", "Not Ada"), ("101", "Bea"))
+        (imis_id, "", first, "", "", "A", False, False, "") for imis_id, first in (("100", "Not Ada"), ("101", "Bea"))
     ]
     same = {"active": True, "last_seen_in_imis_at": now, "token_version": 1, "created_at": now, "updated_at": now}
 

@@ -37,6 +37,7 @@ from django.utils import timezone
 from interests.models import RemoteInterest
 from preference_center import imis
 from preference_center.lib.bulk_insert import insert_new
+from preference_center.lib.locale import member_language
 from subscribers.models import Preference, PreferenceChange, Subscriber, mailable_q
 
 from ..models import SyncRun
@@ -46,11 +47,11 @@ logger = logging.getLogger(__name__)
 
 LOCK_KEY = "subscribers:roster-pull"
 OPEN_STATES = (PreferenceChange.State.PENDING, PreferenceChange.State.SENDING, PreferenceChange.State.FAILED)
-MEMBER_FIELDS = ("email", "first_name", "last_name", "full_name", "status", "is_company", "exclude_mail")
+MEMBER_FIELDS = ("email", "first_name", "last_name", "full_name", "status", "is_company", "exclude_mail", "language")
 _MAX = {
     name: Subscriber._meta.get_field(name).max_length
     for name in MEMBER_FIELDS
-    if name not in ("is_company", "exclude_mail")
+    if name not in ("is_company", "exclude_mail", "language")
 }
 BATCH = 500
 
@@ -108,6 +109,7 @@ def roster_pull(*, using: str | None = None, progress: Progress | None = None) -
 
 def _member_values(member: imis.Member) -> dict:
     values = {name: getattr(member, name) for name in MEMBER_FIELDS}
+    values["language"] = member_language(member.language)
     for name, size in _MAX.items():
         values[name] = (values[name] or "")[:size]
     return values
