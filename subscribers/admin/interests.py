@@ -1,8 +1,10 @@
 """What members make of the interests, shown in the interests admin (which imports no members): how many
 have each on, and the member form as it stands (interests.admin.extensions)."""
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from interests.admin import extensions
 from interests.selectors import interests_hidden_by_imis
@@ -16,12 +18,11 @@ def preview_view(request, model_admin):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.opts,
-        "title": "Preview of the member form",
-        # The member form's own markup (subscribers.forms), unticked: what members see, exactly.
+        # The member's page and CSS around the member form's own markup (subscribers.forms), unticked.
+        "association_name": settings.ASSOCIATION_NAME,
         "fieldsets": interest_fieldsets(specs, {}) if (specs := form_specs()) else "",
         "hidden_by_imis": list(interests_hidden_by_imis()),
+        "back_url": reverse("admin:interests_remoteinterest_changelist"),
     }
     return TemplateResponse(request, "admin/interests/remoteinterest/preview.html", context)
 
