@@ -86,6 +86,7 @@ class TestPermissions:
         assert response.status_code == 200
         html = response.content.decode()
         assert "Monthly newsletter" in html
+        assert 'aria-label="Label of Monthly newsletter"' in html  # each row's fields say whose they are
         assert 'name="form-0-label"' not in html
         assert 'value="Refresh from iMIS"' not in html and "formaction=" not in html
         assert "Show on the member form" not in html
@@ -107,7 +108,8 @@ class TestList:
     def test_it_lists_interests_in_staff_order_with_their_imis_names(self, editor, three):
         html = editor.get(CHANGELIST).content.decode()
 
-        positions = [html.index(name) for name in ("ud_EmailPrefs.NEWSLETTER", "ud_EmailPrefs.EVENTS", "UD_Topics.")]
+        names = ("ud_EmailPrefs.<wbr>NEWSLETTER", "ud_EmailPrefs.<wbr>EVENTS", "UD_Topics.<wbr>Policy_Updates")
+        positions = [html.index(name) for name in names]
         assert positions == sorted(positions)
         assert "Monthly newsletter" in html
 

@@ -19,7 +19,7 @@ from django.utils.safestring import mark_safe
 from .. import selectors, services
 from ..models import RemoteInterest
 from . import extensions
-from .places import order_payload, places
+from .places import NO_GROUP, order_payload, places
 
 # (move, symbol, what it does) of the buttons in each row.
 MOVE_BUTTONS = (
@@ -57,6 +57,20 @@ def _places(request):
     return request._interest_places
 
 
+class GroupFilter(admin.SimpleListFilter):
+    """By group heading, in the form's order; interests without one are named by the heading members read."""
+
+    title = "group heading"
+    parameter_name = "group"
+
+    def lookups(self, request, model_admin):
+        groups = dict.fromkeys(RemoteInterest.objects.order_by("position", "id").values_list("group", flat=True))
+        return [(group, group or f"none (“{NO_GROUP}”)") for group in groups]
+
+    def queryset(self, request, queryset):
+        return queryset if self.value() is None else queryset.filter(group=self.value())
+
+
 class _ListTemplate(admin.ModelAdmin):
     # sortable2's list template extends the one named here (it adds the drag and drop's settings to it).
     change_list_template = "admin/interests/remoteinterest/change_list.html"
@@ -67,7 +81,7 @@ class RemoteInterestAdmin(SortableAdminMixin, _ListTemplate):
     list_display = ["imis_field", "visible", "label", "description", "group", "product_code"]
     list_display_links = ["imis_field"]
     list_editable = ["label", "description", "group", "visible", "product_code"]
-    list_filter = ["visible", "present_in_imis", "table_name", "group"]
+    list_filter = ["visible", "present_in_imis", "table_name", GroupFilter]
     search_fields = ["table_name", "field_name", "prompt", "label", "description", "group", "product_code"]
     ordering = ["position", "id"]
     list_per_page = 200
@@ -113,6 +127,19 @@ class RemoteInterestAdmin(SortableAdminMixin, _ListTemplate):
         columns = list(super().get_list_display(request))  # sortable2 puts its drag handle first
         columns[columns.index("_reorder_")] = self._order_column(request, self.has_change_permission(request))
         return columns + [_extension_column(column) for column in extensions.columns]
+
+    def get_changelist_form(self, request, **kwargs):
+        row_form = super().get_changelist_form(request, **kwargs)
+
+        class NamedRow(row_form):
+            """Each field of a row says whose it is to a screen reader, e.g. "label of Monthly newsletter"."""
+
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                for field in self.fields.values():
+                    field.widget.attrs["aria-label"] = f"{field.label} of {self.instance}"
+
+        return NamedRow
 
     def get_changelist_formset(self, request, **kwargs):
         return super().get_changelist_formset(request, widgets=self.changelist_widgets, **kwargs)
