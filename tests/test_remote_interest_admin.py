@@ -256,7 +256,6 @@ class TestOrdering:
         editor.post(CHANGELIST, formset_data(rows, **{"3": {"group": "News"}}))
         assert order() == ["A1", "A2", "B2", "B1"]
 
-
     def test_it_puts_positions_from_before_the_grouping_in_the_form_s_order(self, editor, grouped):
         RemoteInterest.objects.filter(field_name="B1").update(position=2)  # between the two of News
         RemoteInterest.objects.filter(field_name="A2").update(position=3)
