@@ -13,7 +13,6 @@ from preference_center import imis
 
 from ..models import RemoteInterest, SkippedImisField
 from ..signals import interests_changed
-from .ordering import interests_regroup
 
 
 @dataclass
@@ -124,8 +123,6 @@ def interests_apply_discovery(*, discovery: imis.Discovery, seen_at=None) -> Dis
         batch_size=500,
     )
     RemoteInterest.objects.bulk_create(to_create, batch_size=500)
-    if to_create:
-        interests_regroup()  # new fields have no group: they join the ungrouped ones, as on the form
     if outcome.added or outcome.updated or outcome.returned or outcome.missing:
         interests_changed.send(sender=RemoteInterest)  # not for last_seen_at alone: the form is the same
     SkippedImisField.objects.all().delete()
