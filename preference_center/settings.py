@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_celery_beat",
+    "adminsortable2",  # drag and drop order of the interests list, saved in place
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",

@@ -93,3 +93,11 @@ def test_it_is_open_to_view_only_staff_and_closed_to_others(client, configured):
 
 def test_it_says_so_when_nothing_is_offered(admin_client):
     assert "No topics are offered at the moment." in admin_client.get(PREVIEW).content.decode()
+
+
+def test_it_is_the_member_page_with_its_styles_not_the_admin(admin_client, configured):
+    html = admin_client.get(PREVIEW).content.decode()
+
+    assert "subscribers/site.css" in html and "vendor/bootstrap/bootstrap.min.css" in html
+    assert "admin/css/base.css" not in html
+    assert "Your email preferences" in html and "csrfmiddlewaretoken" not in html  # no form, no token

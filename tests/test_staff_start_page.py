@@ -71,3 +71,17 @@ def test_shortcuts_are_only_those_the_user_may_open(client):
     client.force_login(user)
     html = start_page(client)
     assert "Preview the member form" in html and "Sync dashboard" not in html
+
+
+@pytest.mark.django_db(databases=["default", "imis"])  # the dashboard asks iMIS for its health
+def test_beat_s_schedules_are_off_the_start_page_and_reached_from_the_sync_dashboard(admin_client):
+    html = start_page(admin_client)
+    assert "Periodic tasks" not in html and "django_celery_beat" not in html
+    assert admin_client.get("/admin/django_celery_beat/").status_code == 404  # no app page either
+
+    dashboard = admin_client.get("/admin/subscribers/preferencechange/dashboard/").content.decode()
+    schedules = "/admin/django_celery_beat/periodictask/"
+    assert f'href="{schedules}"' in dashboard
+    assert "Discover iMIS interests" in admin_client.get(schedules).content.decode()
+    for gone in ("crontabschedule", "solarschedule", "clockedschedule"):
+        assert admin_client.get(f"/admin/django_celery_beat/{gone}/").status_code == 404

@@ -56,4 +56,4 @@ def test_the_interests_list_says_when_a_field_is_gone_from_imis(admin_client):
     gone.save(update_fields=["present_in_imis"])
     html = admin_client.get(reverse("admin:interests_remoteinterest_changelist")).content.decode()
     assert html.count("gone from iMIS") == 1
-    assert html.index(gone.imis_name) < html.index("gone from iMIS")
+    assert html.index(f"{gone.table_name}.<wbr>{gone.field_name}") < html.index("gone from iMIS")
