@@ -11,6 +11,8 @@ from subscribers.tokens import one_click_url, preference_url
 from sync.services.discovery import interests_discover
 from sync.services.roster import roster_pull
 
+from ._demo_brand import demo_brand_publish
+
 ADMIN_USERNAME = "admin"
 # How the demo's interests read on the form the first time (staff change all of it in the admin).
 DEMO_FORM = {
@@ -24,13 +26,17 @@ DEMO_FORM = {
 
 
 class Command(BaseCommand):
-    help = "Prepare the embedded demo: an admin login, interests from the sandbox, members and their links."
+    help = (
+        "Prepare the embedded demo: an admin login, interests from the sandbox, members and their links, "
+        "and a brand on the member pages unless staff have one."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--links", type=int, default=3, help="how many personal links to print")
 
     def handle(self, *args, links, **options):
-        password = self._admin_password()
+        admin, password = self._admin_login()
+        branded = demo_brand_publish(user=admin)
         first_run = not RemoteInterest.objects.exists()
         run = interests_discover()
         if not run.ok:
@@ -44,6 +50,8 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS("Preference center demo"))
         self.stdout.write(f"  Admin:    {settings.SITE_URL}/admin/   user {ADMIN_USERNAME}   password {password}")
+        if branded:
+            self.stdout.write("  Brand:    a demo brand is published (change it under Admin -> Brand)")
         self.stdout.write("  Personal links (what a mailing would carry for these demo members):")
         for subscriber in mailable_subscribers()[:links]:
             self.stdout.write(f"    {subscriber.imis_id}  {subscriber.email}")
@@ -59,7 +67,7 @@ class Command(BaseCommand):
             )
         interests_regroup()  # each group's interests together, as the form shows them
 
-    def _admin_password(self):
+    def _admin_login(self):
         """One password per installation, kept in var/ so that every run prints the same login."""
         path = settings.VAR_DIR / "admin-password.txt"
         if not path.exists():
@@ -71,4 +79,4 @@ class Command(BaseCommand):
         user.is_staff = user.is_superuser = user.is_active = True
         user.set_password(password)
         user.save()
-        return password
+        return user, password
