@@ -53,11 +53,20 @@ def test_it_publishes_a_brand_the_member_pages_show_in_english_and_french():
     english, french = member_page("en"), member_page("fr")
     assert "Example Association · Email preferences" in english
     assert f'<img class="site-logo" src="/brand/logo-{brand.logo_sha256}"' in english
-    assert "Choose the emails you want from us." in english
+    assert "Our mailings keep members up to date" in english
     assert 'href="mailto:members@example.org"' in english and "Privacy policy" in english
     assert "Association Exemple · Préférences de courriel" in french and "Example Association" not in french
-    assert "Choisissez les courriels que vous souhaitez recevoir" in french
+    assert "Nos envois tiennent les membres au courant" in french
     assert "rue Principale" in french and "Politique de confidentialité" in french
+
+
+def test_its_form_reads_in_french_on_the_french_page():
+    demo()
+    french = member_page("fr")
+    assert "Nouvelles" in french and "L’infolettre mensuelle" in french and "Formation continue" in french
+    assert "Les nouvelles de l’association, une fois par mois" in french
+    for english in ("The monthly newsletter", "News from the association", "Professional topics"):
+        assert english not in french
 
 
 def test_it_uses_the_association_name_of_the_settings(settings):

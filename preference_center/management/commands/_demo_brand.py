@@ -18,10 +18,14 @@ DEMO_NAME, DEMO_NAME_FR = "Example Association", "Association Exemple"
 COLOUR = "#1d6b54"  # a deep green: white button text on it reads at over 6:1 (WCAG AA: 4.5:1)
 TEXT = {
     "primary_colour": COLOUR,
-    "intro": "Choose the emails you want from us. You can come back and change your choices at any time.",
+    # Not the form's own subtitle ("Choose the emails you want to receive") again: what the mailings are.
+    "intro": (
+        "Our mailings keep members up to date on the profession, our events and our advocacy work. "
+        "You can come back and change your choices at any time."
+    ),
     "intro_fr": (
-        "Choisissez les courriels que vous souhaitez recevoir de notre part. "
-        "Vous pouvez revenir modifier vos choix à tout moment."
+        "Nos envois tiennent les membres au courant de la profession, de nos événements et de nos actions "
+        "de représentation. Vous pouvez revenir modifier vos choix à tout moment."
     ),
     "contact_email": "members@example.org",
     "privacy_url": "https://example.org/privacy",
