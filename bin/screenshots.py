@@ -1,6 +1,7 @@
 """Drives Chromium through the demo that bin/screenshots serves, and writes the README's screenshots:
-viewport shots (not whole pages) of the staff screens at 1280 px and the member pages at 1280 and 375 px,
-in English and French. Run by bin/screenshots, which sets up the demo and its environment."""
+viewport shots (not whole pages) of the staff screens at 1280 px and the member pages, with the demo's
+brand, at 1280 and 375 px in English and French. Run by bin/screenshots, which sets up the demo and its
+environment."""
 
 import os
 import pathlib
@@ -15,13 +16,14 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
+from django.urls import reverse  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from interests.models import RemoteInterest  # noqa: E402
 from mailing.models import SavedTargetGroup  # noqa: E402
 from mailing.services.target_groups import saved_target_group_save  # noqa: E402
 from subscribers.selectors import mailable_subscribers  # noqa: E402
-from subscribers.tokens import one_click_url, preference_url  # noqa: E402
+from subscribers.tokens import make_token  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
 STAFF = {"width": 1280, "height": 800}
@@ -71,25 +73,63 @@ def staff_shots(browser, out, member):
     page.screenshot(path=out / "staff-target-groups.png")
     page.goto(f"{settings.SITE_URL}/admin/mailing/savedtargetgroup/")
     page.screenshot(path=out / "staff-saved-target-groups.png")
+    brand_shots(page, out)
     page.context.close()
+
+
+def brand_shots(page, out):
+    """The brand's draft with a change members do not see yet (a sentence more in the intro), and its
+    preview, which shows it under the preview's banner."""
+    page.goto(f"{settings.SITE_URL}/admin/branding/brand/")
+    news = {
+        "#id_intro": "New this year: a quarterly research digest.",
+        "#id_intro_fr": "Nouveau cette année\u00a0: une synthèse trimestrielle de la recherche.",
+    }
+    for field, sentence in news.items():
+        page.locator(field).fill(f"{page.locator(field).input_value()} {sentence}")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator("#brand-state")).to_contain_text("This draft has changes members do not see yet")
+    page.screenshot(path=out / "staff-brand.png")
+    page.goto(settings.SITE_URL + reverse("brand_preview"))
+    expect(page.locator("#brand-preview")).to_be_visible()
+    expect(page.locator("main")).to_contain_text(news["#id_intro"])
+    page.screenshot(path=out / "staff-brand-preview.png")
+
+
+def member_url(name, member, language=None):
+    """A personal page's URL, in `language` as a mailing that knows the member's would link it."""
+    url = settings.SITE_URL + reverse(name, args=[make_token(member)])
+    return f"{url}?lang={language}" if language else url
+
+
+def member_page(browser, size, language):
+    return browser.new_context(viewport=SIZES[size], locale=language).new_page()
 
 
 def member_shots(browser, out, member):
     for language in ("en", "fr"):
-        for size, viewport in SIZES.items():
-            page = browser.new_context(viewport=viewport, locale=language).new_page()
-            page.goto(f"{preference_url(member)}?lang={language}")
+        for size in SIZES:
+            page = member_page(browser, size, language)
+            page.goto(member_url("preference_form", member, language))
+            expect(page.locator("img.site-logo")).to_be_visible()
             page.screenshot(path=out / f"member-form-{language}-{size}.png")
             page.context.close()
 
-    page = browser.new_context(viewport=SIZES["1280"], locale="en").new_page()
-    page.goto(preference_url(member))
+    page = member_page(browser, "1280", "en")
+    page.goto(member_url("preference_form", member))
     page.locator("form.preferences input[type=checkbox]").first.click()
     page.get_by_role("button", name="Save my choices").click()
     expect(page).to_have_url(f"{settings.SITE_URL}/saved/")
     page.screenshot(path=out / "member-saved.png")
-    page.goto(one_click_url(member))
+    page.goto(member_url("one_click", member))
     page.screenshot(path=out / "member-one-click.png")
+    page.context.close()
+
+    # One click from a mailing read on a phone, in French: the confirmation (nothing is unsubscribed).
+    page = member_page(browser, "375", "fr")
+    page.goto(member_url("one_click", member, "fr"))
+    expect(page.get_by_role("button", name="Oui, me désabonner")).to_be_visible()
+    page.screenshot(path=out / "member-one-click-fr-375.png")
     page.context.close()
 
 

@@ -17,6 +17,8 @@ from .images import MAX_LOGO_BYTES, NotAnImage, logo_read
 from .models import TEXT_FIELDS, Brand
 from .upload import logo_form_read
 
+MULTILINE = ("intro", "intro_fr", "footer", "footer_fr")
+
 
 class BrandForm(forms.ModelForm):
     privacy_url = forms.URLField(label="Privacy policy link", required=False, assume_scheme="https")
@@ -24,12 +26,10 @@ class BrandForm(forms.ModelForm):
     class Meta:
         model = Brand
         fields = list(TEXT_FIELDS)
+        # Django's wide text box: its 40 columns showed two lines of an intro and hid the rest.
         widgets = {
             "primary_colour": forms.TextInput(attrs={"placeholder": "#1f4e79", "size": 9}),
-            "intro": forms.Textarea(attrs={"rows": 3}),
-            "intro_fr": forms.Textarea(attrs={"rows": 3}),
-            "footer": forms.Textarea(attrs={"rows": 3}),
-            "footer_fr": forms.Textarea(attrs={"rows": 3}),
+            **{name: forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}) for name in MULTILINE},
         }
 
     def clean_primary_colour(self):

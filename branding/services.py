@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from .colours import colour_normalised, colour_problem
 from .images import Logo
 from .models import LOGO_FIELDS, TEXT_FIELDS, Brand
 
@@ -30,6 +32,26 @@ def brand_draft_get() -> Brand:
         for field in COPIED:
             setattr(draft, field, getattr(published, field))
     draft.save()
+    return draft
+
+
+@transaction.atomic
+def brand_draft_update(*, user, **fields) -> Brand:
+    """Set the draft's text `fields` (TEXT_FIELDS) as the admin's form does, with the same checks: a
+    ValidationError (the colour's contrast, an address or link that is not one) changes nothing."""
+    unknown = set(fields) - set(TEXT_FIELDS)
+    if unknown:
+        raise ValueError(f"not a text field of the brand: {', '.join(sorted(unknown))}")
+    draft = brand_draft_get()
+    for name, value in fields.items():
+        setattr(draft, name, value)
+    draft.primary_colour = colour_normalised(draft.primary_colour)
+    if draft.primary_colour and (problem := colour_problem(draft.primary_colour)):
+        raise ValidationError({"primary_colour": problem}, code="contrast")
+    draft.full_clean()
+    draft.updated_by = user
+    draft.save()
+    _log(draft, user, f"Changed the draft: {', '.join(sorted(fields))}.")
     return draft
 
 

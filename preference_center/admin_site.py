@@ -1,6 +1,5 @@
 """The staff site: Django's admin, branded "Preference Center" and the association's name."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.urls import reverse
@@ -49,8 +48,12 @@ def _shortcuts(user) -> list[tuple[str, str]]:
 
 
 def _branded(name: str) -> str:
-    # Read on each request: the association's name is a setting, and tests change settings.
-    association = settings.ASSOCIATION_NAME
+    # The name members see: the published brand's (in the default language, the staff site's), else the
+    # ASSOCIATION_NAME setting. Read on each request from the brand's cached read (no query while cached),
+    # so a brand published in one web process heads every staff page within seconds.
+    from branding.selectors import brand_published  # the apps load after this module
+
+    association = brand_published(None).name
     return f"{name} · {association}" if association else name
 
 

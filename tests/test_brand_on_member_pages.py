@@ -124,7 +124,10 @@ def test_the_link_email_carries_the_name_and_footer_in_the_members_language():
     [message] = mail.outbox
     assert message.subject.endswith("· Guilde des testeurs")
     assert "Guilde des testeurs" in message.body and "1, rue de l'Essai, Ottawa" in message.body
-    assert "Contact : office@guild.example.org" in message.body and "Politique de confidentialité :" in message.body
+    assert (
+        "Contact\u00a0: office@guild.example.org" in message.body
+        and "Politique de confidentialité\u00a0:" in message.body
+    )
     assert "https://guild.example.org/privacy" in message.body
 
 

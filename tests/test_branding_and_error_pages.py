@@ -1,9 +1,12 @@
 """The staff site's branding, and the site's own 404 and 500 pages."""
 
 import pytest
+from django.db import connection
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 
 from preference_center.error_pages import server_error
+from tests.brand_helpers import publish
 
 pytestmark = pytest.mark.django_db
 
@@ -13,6 +16,33 @@ def test_the_admin_is_branded_with_the_association_name(admin_client, settings):
     html = admin_client.get("/admin/").content.decode()
     assert "Preference Center · Guild of Testers" in html
     assert "Django administration" not in html and "Django site admin" not in html
+
+
+def test_the_admin_is_headed_with_the_published_brand_s_name_from_the_moment_it_is_published(admin_client, settings):
+    settings.ASSOCIATION_NAME = "Guild of Testers"
+    admin_client.get("/admin/")  # the setting's name read (and held) first
+    publish(name="Ottawa Testing Society", name_fr="Société des essais d'Ottawa")
+
+    html = admin_client.get("/admin/").content.decode()
+
+    assert "Preference Center · Ottawa Testing Society</a>" in html  # the staff site is in English
+    assert "<title>Start | Preference Center staff · Ottawa Testing Society</title>" in html
+    assert "Guild of Testers" not in html
+
+
+def test_a_published_brand_without_a_name_leaves_the_setting_s_name(admin_client, settings):
+    settings.ASSOCIATION_NAME = "Guild of Testers"
+    publish(name="", primary_colour="#1f4e79")
+    assert "Preference Center · Guild of Testers</a>" in admin_client.get("/admin/").content.decode()
+
+
+def test_the_brand_s_name_costs_a_staff_page_no_query_once_read(admin_client):
+    publish(name="Ottawa Testing Society")
+    admin_client.get("/admin/")
+    with CaptureQueriesContext(connection) as captured:
+        html = admin_client.get("/admin/").content.decode()
+    assert "Preference Center · Ottawa Testing Society" in html
+    assert not [q["sql"] for q in captured.captured_queries if "branding_brand" in q["sql"]]
 
 
 def test_the_admin_without_an_association_name_says_preference_center(admin_client, settings):

@@ -136,7 +136,7 @@ def test_a_member_saves_in_french(live_server, open_page, member):
 def test_a_member_unsubscribes_in_one_click_in_french(live_server, open_page, member):
     page = open_page()
     page.goto(link(live_server, member, "one-click?lang=fr"))
-    expect(page.get_by_role("heading", name="Vous désabonner de tous ces courriels ?")).to_be_visible()
+    expect(page.get_by_role("heading", name="Vous désabonner de tous ces courriels\u00a0?")).to_be_visible()
     expect(page.locator("main")).to_contain_text("j•••@example.org")
     expect(page.locator("#stopping")).to_have_text("Événements et congrès")
     page.get_by_role("button", name="Oui, me désabonner").click()

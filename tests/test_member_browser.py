@@ -201,3 +201,22 @@ def test_it_keeps_a_change_made_in_another_tab_when_an_older_tab_saves(live_serv
     newsletter, events = (RemoteInterest.objects.get(field_name=f) for f in ("NEWSLETTER", "EVENTS"))
     assert values_of(member)[newsletter.pk] is True
     assert values_of(member)[events.pk] is False  # the other tab's change stands
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_the_one_click_buttons_carry_their_labels_in_their_middle(live_server, browser, member, width):
+    cache.clear()
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.goto(link(live_server, member, "one-click"))
+    # "No, let me choose" is a link styled as a button: its label sat at the top of the 44 px box.
+    off_centre = page.locator(".form-actions .btn").evaluate_all(
+        """buttons => buttons.map(button => {
+            const range = document.createRange();
+            range.selectNodeContents(button);
+            const text = range.getBoundingClientRect(), box = button.getBoundingClientRect();
+            return Math.abs(text.top + text.bottom - box.top - box.bottom) / 2;
+        })"""
+    )
+    context.close()
+    assert len(off_centre) == 2 and max(off_centre) <= 1, off_centre

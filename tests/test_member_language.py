@@ -121,7 +121,7 @@ def test_it_says_a_bad_request_in_french(client, member):
 
 def test_it_unsubscribes_in_one_click_in_french(client, member):
     path = f"/p/{make_token(member)}/one-click?lang=fr"
-    assert "Vous désabonner de tous ces courriels ?" in page(client, path)
+    assert "Vous désabonner de tous ces courriels\u00a0?" in page(client, path)
     response = client.post(path, {"confirm": "1"})
     assert response.status_code == 303
     assert "Votre désabonnement est confirmé" in page(client, response["Location"])

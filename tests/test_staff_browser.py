@@ -112,3 +112,19 @@ def test_the_interests_list_fits_1280_px(staff_page, live_server):
         "JSON.stringify([...document.querySelectorAll('#result_list thead th')].map(b => [b.className, b.offsetWidth]))"
     )
     assert fits_the_width(staff_page), staff_page.evaluate(widths)
+
+
+def test_a_long_choice_reads_on_one_line_on_the_member_s_page(staff_page, live_server):
+    page = staff_page
+    interest = make_interests(count=1)[0]
+    interest.label = "Events, meetings and the annual conference"
+    interest.save()
+    member = make_subscriber()
+    page.goto(f"{live_server.url}/admin/subscribers/subscriber/{member.pk}/change/")
+    label = page.get_by_text("Events, meetings and the annual conference", exact=True)
+    expect(label).to_be_visible()
+    lines = label.evaluate(
+        "l => { const r = document.createRange(); r.selectNodeContents(l);"
+        " return new Set([...r.getClientRects()].map(rect => Math.round(rect.top))).size; }"
+    )
+    assert lines == 1  # Django's 160 px label broke it over two

@@ -1,6 +1,8 @@
 """The French catalogue is complete: every string of the member pages translated, none fuzzy, and none that
 makemessages finds missing from it (a string added to a template without its translation fails here)."""
 
+import gettext
+import re
 import shutil
 import subprocess
 import sys
@@ -43,3 +45,18 @@ def test_it_has_every_string_makemessages_finds(tmp_path):
     assert missing.returncode == 0, f"strings missing from {CATALOGUE.name}:\n{missing.stderr}"
     stale = subprocess.run(["msgcmp", "--use-untranslated", str(fresh), str(CATALOGUE)], capture_output=True, text=True)
     assert stale.returncode == 0, f"strings no page uses any more:\n{stale.stderr}"
+
+
+def test_french_punctuation_stays_on_the_line_of_its_word(tmp_path):
+    # French sets a space before ? ! : ; » and after «: an ordinary one lets a phone's narrow column break
+    # before the mark, which then starts a line alone ("ce n’est pas vous" / "?").
+    compiled = tmp_path / "django.mo"
+    subprocess.run(["msgfmt", "-o", str(compiled), str(CATALOGUE)], check=True)
+    with compiled.open("rb") as mo:
+        catalogue = gettext.GNUTranslations(mo)._catalog
+    breakable = {
+        message: re.findall(r".{0,12} [?!:;»]|« .{0,12}", message)
+        for message in catalogue.values()
+        if re.search(r" [?!:;»]|« ", message)
+    }
+    assert breakable == {}

@@ -11,26 +11,51 @@ from subscribers.tokens import one_click_url, preference_url
 from sync.services.discovery import interests_discover
 from sync.services.roster import roster_pull
 
+from ._demo_brand import demo_brand_publish
+
 ADMIN_USERNAME = "admin"
-# How the demo's interests read on the form the first time (staff change all of it in the admin).
+# How the demo's interests read on the form the first time, in English and French (staff change all of it in
+# the admin): (group, label, group in French, label in French, description in French). The English
+# descriptions are iMIS's micro help.
 DEMO_FORM = {
-    ("ud_EmailPrefs", "NEWSLETTER"): ("News", "The monthly newsletter"),
-    ("ud_EmailPrefs", "EVENTS"): ("Events", "Events, meetings and the annual conference"),
-    ("ud_EmailPrefs", "ADVOCACY_ALERT"): ("News", "Advocacy alerts"),
-    ("UD_Topics", "Research_Digest"): ("Professional topics", "Research digest"),
-    ("UD_Topics", "CE_Credits"): ("Professional topics", "Continuing education"),
-    ("UD_Topics", "Volunteering"): ("Professional topics", "Volunteer opportunities"),
-}
+    ("ud_EmailPrefs", "NEWSLETTER"): (
+        "News", "The monthly newsletter", "Nouvelles", "L’infolettre mensuelle",
+        "Les nouvelles de l’association, une fois par mois",
+    ),
+    ("ud_EmailPrefs", "EVENTS"): (
+        "Events", "Events, meetings and the annual conference", "Événements",
+        "Événements, réunions et congrès annuel", "Les invitations aux réunions et au congrès annuel",
+    ),
+    ("ud_EmailPrefs", "ADVOCACY_ALERT"): (
+        "News", "Advocacy alerts", "Nouvelles", "Alertes de représentation",
+        "Quand une loi touche la profession",
+    ),
+    ("UD_Topics", "Research_Digest"): (
+        "Professional topics", "Research digest", "Sujets professionnels", "Synthèse de la recherche",
+        "Une synthèse trimestrielle des nouvelles recherches",
+    ),
+    ("UD_Topics", "CE_Credits"): (
+        "Professional topics", "Continuing education", "Sujets professionnels", "Formation continue",
+        "Des cours qui donnent droit à des crédits de formation continue",
+    ),
+    ("UD_Topics", "Volunteering"): (
+        "Professional topics", "Volunteer opportunities", "Sujets professionnels", "Occasions de bénévolat", "",
+    ),
+}  # fmt: skip
 
 
 class Command(BaseCommand):
-    help = "Prepare the embedded demo: an admin login, interests from the sandbox, members and their links."
+    help = (
+        "Prepare the embedded demo: an admin login, interests from the sandbox, members and their links, "
+        "and a brand on the member pages unless staff have one."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--links", type=int, default=3, help="how many personal links to print")
 
     def handle(self, *args, links, **options):
-        password = self._admin_password()
+        admin, password = self._admin_login()
+        branded = demo_brand_publish(user=admin)
         first_run = not RemoteInterest.objects.exists()
         run = interests_discover()
         if not run.ok:
@@ -44,6 +69,8 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS("Preference center demo"))
         self.stdout.write(f"  Admin:    {settings.SITE_URL}/admin/   user {ADMIN_USERNAME}   password {password}")
+        if branded:
+            self.stdout.write("  Brand:    a demo brand is published (change it under Admin -> Brand)")
         self.stdout.write("  Personal links (what a mailing would carry for these demo members):")
         for subscriber in mailable_subscribers()[:links]:
             self.stdout.write(f"    {subscriber.imis_id}  {subscriber.email}")
@@ -53,13 +80,20 @@ class Command(BaseCommand):
         self.stdout.write("")
 
     def _show_demo_interests(self):
-        for position, ((table, field), (group, label)) in enumerate(DEMO_FORM.items(), start=1):
+        for position, ((table, field), texts) in enumerate(DEMO_FORM.items(), start=1):
+            group, label, group_fr, label_fr, description_fr = texts
             RemoteInterest.objects.filter(table_name=table, field_name=field).update(
-                visible=True, group=group, label=label, position=position
+                visible=True,
+                position=position,
+                group=group,
+                label=label,
+                group_fr=group_fr,
+                label_fr=label_fr,
+                description_fr=description_fr,
             )
         interests_regroup()  # each group's interests together, as the form shows them
 
-    def _admin_password(self):
+    def _admin_login(self):
         """One password per installation, kept in var/ so that every run prints the same login."""
         path = settings.VAR_DIR / "admin-password.txt"
         if not path.exists():
@@ -71,4 +105,4 @@ class Command(BaseCommand):
         user.is_staff = user.is_superuser = user.is_active = True
         user.set_password(password)
         user.save()
-        return password
+        return user, password
