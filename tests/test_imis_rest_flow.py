@@ -80,3 +80,30 @@ def test_health_says_unreachable_with_a_wrong_password(over_rest):
 
     assert not health.reachable
     assert "user name or password is incorrect" in health.error
+
+
+def test_a_fresh_save_costs_three_requests_and_a_retried_one_is_looked_up_first(over_rest):
+    interest = newsletter()
+    member = subscriber(5)
+    since = len(over_rest.requests)
+
+    change = member_saves(member, interest, not ud_value(member.imis_id))  # pushed on commit (tasks run eagerly)
+
+    fresh = [(m, p) for m, p in over_rest.requests[since:] if p != "/token"]
+    assert fresh == [
+        ("GET", f"/api/ud_EmailPrefs/{member.imis_id}"),
+        ("PUT", f"/api/ud_EmailPrefs/{member.imis_id}"),
+        ("POST", "/api/Activity"),
+    ]
+    change.refresh_from_db()
+    seqn = change.activity_seqn
+    # Its worker was lost before it recorded "done": the sweeper puts it back, another worker tries again.
+    PreferenceChange.objects.filter(id=change.id).update(state=PreferenceChange.State.PENDING, claimed_at=None)
+    since = len(over_rest.requests)
+
+    push.changes_push()
+
+    change.refresh_from_db()
+    assert (change.state, change.activity_seqn, change.attempts) == (PreferenceChange.State.DONE, seqn, 2)
+    assert [(m, p) for m, p in over_rest.requests[since:] if p != "/token"] == [("GET", "/api/Activity")]
+    assert len(activities()) == 1

@@ -52,7 +52,12 @@ class UdRow:
 
 @dataclass(frozen=True)
 class ValueChange:
-    """One checkbox value to write, identified by our change UUID (Activity.SOURCE_CODE)."""
+    """One checkbox value to write, identified by our change UUID (Activity.SOURCE_CODE).
+
+    `tried_before`: an earlier attempt may have committed it (its worker was lost, iMIS answered with an
+    error after the write, or its batch failed part way), so the gateway first looks for its Activity row
+    and never writes a second one. False only for a change never sent before, which lets the REST gateway
+    spare that look-up (a request per change); the SQL gateway looks up every batch in one query anyway."""
 
     change_id: str
     imis_id: str
@@ -62,6 +67,7 @@ class ValueChange:
     product_code: str
     description: str
     transaction_date: datetime.datetime | None = None
+    tried_before: bool = True
 
 
 WRITTEN = "written"

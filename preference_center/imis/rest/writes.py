@@ -1,8 +1,8 @@
-"""The REST implementation of the gateway's writes, with the SQL gateway's signatures: per change, look
-for an Activity row an earlier attempt wrote (SOURCE_CODE = the change UUID), GET the source row, PUT it
-back with the one property changed, then POST the Activity. The API has no transaction and no optimistic
-concurrency: the GET comes right before its PUT, and the Activity lookup keeps a retry from writing a
-second Activity row."""
+"""The REST implementation of the gateway's writes, with the SQL gateway's signatures: per change, GET the
+source row, PUT it back with the one property changed, then POST the Activity: three requests. The API has
+no transaction and no optimistic concurrency: the GET comes right before its PUT. A change tried before
+(`ValueChange.tried_before`) is first looked up by its Activity SOURCE_CODE (the change UUID), so that a
+retry never writes a second Activity row; a fresh change spares that request."""
 
 from __future__ import annotations
 
@@ -66,9 +66,10 @@ def _activity(change: ValueChange) -> dict:
 
 
 def _write_one(client: RestClient, change: ValueChange, create_missing_rows: bool) -> WriteOutcome:
-    earlier = _activity_of(client, change.imis_id, change.change_id)
-    if earlier is not None:
-        return WriteOutcome(change.change_id, ALREADY_WRITTEN, _seqn(earlier))
+    if change.tried_before:
+        earlier = _activity_of(client, change.imis_id, change.change_id)
+        if earlier is not None:
+            return WriteOutcome(change.change_id, ALREADY_WRITTEN, _seqn(earlier))
     path = f"api/{checked(change.table_name)}/{change.imis_id}"
     row = client.get_json(path)
     status = WRITTEN
