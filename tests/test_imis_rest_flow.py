@@ -107,3 +107,55 @@ def test_a_fresh_save_costs_three_requests_and_a_retried_one_is_looked_up_first(
     assert (change.state, change.activity_seqn, change.attempts) == (PreferenceChange.State.DONE, seqn, 2)
     assert [(m, p) for m, p in over_rest.requests[since:] if p != "/token"] == [("GET", "/api/Activity")]
     assert len(activities()) == 1
+
+
+def api_requests(sandbox, since):
+    return [(m, p) for m, p in sandbox.requests[since:] if p != "/token"]
+
+
+@pytest.mark.parametrize("status", [400, 500])
+def test_a_value_written_without_its_activity_gets_it_on_the_retry(over_rest, status):
+    interest = newsletter()
+    member = subscriber(7)
+    wanted = not ud_value(member.imis_id)
+    over_rest.fail_next(status, path="/api/Activity", method="POST")
+
+    change = member_saves(member, interest, wanted)
+
+    change.refresh_from_db()
+    assert change.state == PreferenceChange.State.PENDING and "its Activity row not" in change.last_error
+    assert ud_value(member.imis_id) is wanted and activities() == []  # the PUT went through
+    PreferenceChange.objects.filter(id=change.id).update(next_attempt_at=None)  # its backoff is over
+    since = len(over_rest.requests)
+
+    push.changes_push()
+
+    change.refresh_from_db()
+    assert change.state == PreferenceChange.State.DONE, change.last_error
+    [row] = activities()
+    assert (row[1], row[5]) == (member.imis_id, str(change.uuid)) and change.activity_seqn == row[0]
+    assert api_requests(over_rest, since) == [  # looked up, no PUT: the row holds the value already
+        ("GET", "/api/Activity"),
+        ("GET", f"/api/ud_EmailPrefs/{member.imis_id}"),
+        ("POST", "/api/Activity"),
+    ]
+    assert ud_value(member.imis_id) is wanted
+
+
+def test_a_batch_refused_part_way_never_writes_the_changes_before_twice(over_rest):
+    from django.db import transaction
+
+    interest = newsletter()
+    members = [subscriber(i) for i in (8, 9, 10)]
+    refused = members[1].imis_id
+    over_rest.fail_next(400, path=f"/api/ud_EmailPrefs/{refused}", method="PUT")
+
+    with transaction.atomic():  # one push after the commit, for the three changes in one batch
+        changes = [member_saves(m, interest, not ud_value(m.imis_id)) for m in members]
+
+    for change in changes:
+        change.refresh_from_db()
+        assert change.state == PreferenceChange.State.DONE, change.last_error
+    rows = activities()
+    assert sorted(r[5] for r in rows) == sorted(str(c.uuid) for c in changes)  # one each, none twice
+    assert ("PUT", f"/api/ud_EmailPrefs/{refused}") in over_rest.requests

@@ -65,32 +65,67 @@ def _activity(change: ValueChange) -> dict:
     return shapes.generic_entity("Activity", change.imis_id, items, keyed=False)
 
 
+def _holds(row: dict, field: str, value: bool) -> bool:
+    """Does the row already hold `value` in `field`? (An absent property does not.)"""
+    props = {name.lower(): v for name, v in shapes.properties(row).items() if isinstance(name, str)}
+    return field.lower() in props and shapes.as_bool(props[field.lower()]) is bool(value)
+
+
+def _write_value(client: RestClient, change: ValueChange, create_missing_rows: bool) -> str | None:
+    """Put the value in the member's row: WRITTEN, CREATED_ROW, or None when the member has no row (and
+    creating it is off). No PUT when the row holds the value already (a retry after the Activity failed)."""
+    path = f"api/{checked(change.table_name)}/{change.imis_id}"
+    row = client.get_json(path)
+    if row is not None:
+        if not _holds(row, change.field_name, change.value):
+            client.request(
+                "PUT", path, json=shapes.set_property(row, change.field_name, shapes.wrap_bool(change.value))
+            )
+        return WRITTEN
+    if not create_missing_rows:
+        return None
+    items = [
+        shapes.property_item("ID", change.imis_id),
+        shapes.property_item(change.field_name, shapes.wrap_bool(change.value)),
+    ]
+    client.request(
+        "POST", f"api/{change.table_name}", json=shapes.generic_entity(change.table_name, change.imis_id, items)
+    )
+    return CREATED_ROW
+
+
+def _write_activity(client: RestClient, change: ValueChange) -> int | None:
+    try:
+        answer = client.request("POST", "api/Activity", json=_activity(change))
+    except ImisError as exc:
+        raise type(exc)(
+            f"{change.table_name}.{change.field_name} was written, its Activity row not (written when the change "
+            f"is tried again): {exc}"
+        ) from exc
+    try:
+        return _seqn(answer.json())
+    except ValueError as exc:
+        raise ImisRefused("iMIS answered the Activity POST without an entity") from exc
+
+
 def _write_one(client: RestClient, change: ValueChange, create_missing_rows: bool) -> WriteOutcome:
+    """One change: its value, then its Activity row.
+
+    With no transaction across the two, a PUT may succeed and the Activity POST fail (refused, a 5xx, the
+    connection lost). Nothing is undone then: a compensating PUT could fail the same way, and would erase
+    a value the member asked for. The retry converges instead: the push counts the change as tried
+    (`tried_before`), so the retry first looks for its Activity row (the failed POST may have committed
+    after all), finds none, GETs the row, sees the value already there and skips the PUT, and POSTs the
+    Activity. A change iMIS keeps refusing ends failed with the message above, and staff "Retry" takes the
+    same path once iMIS is fixed."""
     if change.tried_before:
         earlier = _activity_of(client, change.imis_id, change.change_id)
         if earlier is not None:
             return WriteOutcome(change.change_id, ALREADY_WRITTEN, _seqn(earlier))
-    path = f"api/{checked(change.table_name)}/{change.imis_id}"
-    row = client.get_json(path)
-    status = WRITTEN
-    if row is not None:
-        client.request("PUT", path, json=shapes.set_property(row, change.field_name, shapes.wrap_bool(change.value)))
-    elif create_missing_rows:
-        items = [
-            shapes.property_item("ID", change.imis_id),
-            shapes.property_item(change.field_name, shapes.wrap_bool(change.value)),
-        ]
-        client.request(
-            "POST", f"api/{change.table_name}", json=shapes.generic_entity(change.table_name, change.imis_id, items)
-        )
-        status = CREATED_ROW
-    else:
+    status = _write_value(client, change, create_missing_rows)
+    if status is None:
         return WriteOutcome(change.change_id, NO_UD_ROW)
-    answer = client.request("POST", "api/Activity", json=_activity(change))
-    try:
-        return WriteOutcome(change.change_id, status, _seqn(answer.json()))
-    except ValueError as exc:
-        raise ImisRefused("iMIS answered the Activity POST without an entity") from exc
+    return WriteOutcome(change.change_id, status, _write_activity(client, change))
 
 
 def write_changes(
