@@ -94,10 +94,12 @@ class Health:
     missing_tables: list[str] = field(default_factory=list)
     missing_permissions: list[str] = field(default_factory=list)
     error: str = ""
+    problems: list[str] = field(default_factory=list)  # anything else that stops us, in plain words
+    notes: list[str] = field(default_factory=list)  # what could not be checked (no problem found)
 
     @property
     def ok(self):
-        return self.reachable and not self.missing_tables and not self.missing_permissions
+        return self.reachable and not self.missing_tables and not self.missing_permissions and not self.problems
 
     @property
     def summary(self):
@@ -105,4 +107,7 @@ class Health:
             return f"unreachable: {self.error}"
         problems = [f"missing table {t}" for t in self.missing_tables]
         problems += [f"missing permission {p}" for p in self.missing_permissions]
-        return "; ".join(problems) or "ok"
+        problems += self.problems
+        if problems:
+            return "; ".join(problems)
+        return f"ok ({'; '.join(self.notes)})" if self.notes else "ok"

@@ -31,6 +31,10 @@ ACTIVITY_PROPERTIES = [
 ]
 
 
+# The answer of a dry run that found nothing wrong (shape [I]: ASI's client reads ValidateResultsData).
+VALID = {"$type": "Asi.Soa.Core.DataContracts.ValidateResultsData, Asi.Contracts", "IsValid": True, "Errors": None}
+
+
 class Refused(Exception):
     """A 400 with iMIS's validation shape."""
 
@@ -184,7 +188,8 @@ def source_update(using, table, info, imis_id, entity) -> bool:
         return cursor.rowcount > 0
 
 
-def activity_create(using, entity) -> dict:
+def _activity_row(entity) -> tuple[str, dict]:
+    """(iMIS ID, {property: value}) of a POSTed Activity, or Refused as iMIS validates it."""
     values = shapes.properties(entity)
     imis_id = values.get("PartyId") or values.get("ID")
     if not imis_id or not values.get("ACTIVITY_TYPE"):
@@ -194,6 +199,28 @@ def activity_create(using, entity) -> dict:
         raise Refused(f"Property '{unknown[0]}' is not defined on Activity")
     row = {c: values.get(c) or "" for c in ACTIVITY_PROPERTIES}
     row["TRANSACTION_DATE"] = values.get("TRANSACTION_DATE") or datetime.datetime.now().isoformat(timespec="seconds")
+    return imis_id, row
+
+
+def validate(using, entity_name, entity) -> dict | None:
+    """`POST /api/{entity}/_validate`: iMIS's dry run. Refused as a save would be; nothing is written.
+    None for an entity that is no business object."""
+    if entity_name.lower() == "activity":
+        _activity_row(entity)
+    else:
+        tables = {name.lower(): (name, info) for name, info in ud_tables(using).items()}
+        if entity_name.lower() not in tables:
+            return None
+        table, info = tables[entity_name.lower()]
+        values = shapes.properties(entity)
+        unknown = sorted(set(values) - set(info["columns"]))
+        if unknown or not values.get("ID"):
+            raise Refused(f"Property '{unknown[0]}' is not defined on {table}" if unknown else "ID is required")
+    return VALID
+
+
+def activity_create(using, entity) -> dict:
+    imis_id, row = _activity_row(entity)
     counter = _q(using, "Counter")
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
         cursor.execute(

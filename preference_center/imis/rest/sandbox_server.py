@@ -3,8 +3,10 @@ replica that `preference_center.imis.sandbox` builds. For tests, the demo and a 
 (`manage.py imis_rest_sandbox`); the gateway talks HTTP to it as to a real site.
 
 Tokens expire and a second login of the same user expires the first one's, as on iMIS. Faults on demand,
-from a test (`fail_next`, `slow_next`, `expire_tokens`) or over HTTP (`POST /_sandbox/faults` with
-{"status", "count", "retry_after", "delay", "path"}, `POST /_sandbox/expire-tokens`)."""
+from a test (`fail_next`, `slow_next`, `expire_tokens`, `read_only`) or over HTTP (`POST /_sandbox/faults`
+with {"status", "count", "retry_after", "delay", "path"}, `POST /_sandbox/expire-tokens`,
+`POST /_sandbox/read-only` with {"read_only": true}). A read-only user may read everything and gets a 403
+SecurityFault for every write and every `_validate` dry run."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from django.db import connections
 
 from . import sandbox_data, shapes
 
+HTTP_ERROR = "System.Web.Http.HttpError, System.Web.Http"
 DEFAULT_USER = "SANDBOX"
 DEFAULT_PASSWORD = "sandbox"
 
@@ -33,8 +36,10 @@ class RestSandbox:
         username=DEFAULT_USER,
         password=DEFAULT_PASSWORD,
         token_seconds=3600,
+        read_only=False,
     ):
         self.using = using
+        self.read_only = read_only  # the service user lacks write rights
         self.username = username
         self.password = password
         self.token_seconds = token_seconds
@@ -175,6 +180,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._token(raw)
             if not self.sandbox.token_valid(self.headers.get("Authorization", "")):
                 return self._send(401, {"Message": "Authorization has been denied for this request."})
+            if self.sandbox.read_only and method != "GET":
+                return self._send(403, {"$type": HTTP_ERROR, "Message": f"SecurityFault: {method} {url.path} denied"})
             query = dict(urllib.parse.parse_qsl(url.query))
             body = json.loads(raw) if raw else None
             self._api(method, url.path, query, body)
@@ -204,6 +211,8 @@ class _Handler(BaseHTTPRequestHandler):
                 )
         elif path == "/_sandbox/expire-tokens":
             self.sandbox.expire_tokens()
+        elif path == "/_sandbox/read-only":
+            self.sandbox.read_only = bool(json.loads(raw or b"{}").get("read_only", True))
         else:
             return self._send(404, {"Message": "No such sandbox control"})
         self._send(204, None)
@@ -234,11 +243,14 @@ class _Handler(BaseHTTPRequestHandler):
         if entity.lower() == "activity" and method == "GET" and not rest:
             items, total = sandbox_data.activities_page(using, query, offset, limit)
             return self._send(200, shapes.paged_result(items, offset, limit, total))
+        if method == "POST" and [r.lower() for r in rest] == ["_validate"]:
+            found = sandbox_data.validate(using, entity, body)
+            return self._send(200, found) if found else self._unknown(entity)
         if entity.lower() == "activity" and method == "POST" and not rest:
             return self._send(201, sandbox_data.activity_create(using, body))
         tables = {name.lower(): (name, info) for name, info in sandbox_data.ud_tables(using).items()}
         if entity.lower() not in tables:
-            return self._send(404, {"Message": f"UnknownEntityTypeFault: {entity} is not a business object"})
+            return self._unknown(entity)
         table, info = tables[entity.lower()]
         if not rest and method == "GET":
             items, total = sandbox_data.source_page(using, table, info, offset, limit)
@@ -256,6 +268,9 @@ class _Handler(BaseHTTPRequestHandler):
         if len(rest) == 1 and info["multi"]:
             raise sandbox_data.Refused("ArgumentFault: Wrong number of identity elements")
         self._send(405, {"Message": f"{method} is not supported on {path}"})
+
+    def _unknown(self, entity):
+        self._send(404, {"Message": f"UnknownEntityTypeFault: {entity} is not a business object"})
 
     def _send(self, status, body, headers=None):
         data = b"" if body is None else json.dumps(body, default=str).encode()

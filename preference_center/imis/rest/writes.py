@@ -52,7 +52,8 @@ def written_activities(
     return found
 
 
-def _activity(change: ValueChange) -> dict:
+def activity_entity(change: ValueChange) -> dict:
+    """The Activity row of a change, as the SQL path writes it."""
     items = [
         shapes.property_item("PartyId", change.imis_id),
         shapes.property_item("ACTIVITY_TYPE", settings.IMIS_ACTIVITY_TYPE[:10]),
@@ -96,7 +97,7 @@ def _write_value(client: RestClient, change: ValueChange, create_missing_rows: b
 
 def _write_activity(client: RestClient, change: ValueChange) -> int | None:
     try:
-        answer = client.request("POST", "api/Activity", json=_activity(change))
+        answer = client.request("POST", "api/Activity", json=activity_entity(change))
     except ImisError as exc:
         raise type(exc)(
             f"{change.table_name}.{change.field_name} was written, its Activity row not (written when the change "

@@ -16,10 +16,17 @@ class Command(BaseCommand):
         parser.add_argument("--user", default=DEFAULT_USER)
         parser.add_argument("--password", default=DEFAULT_PASSWORD)
         parser.add_argument("--token-seconds", type=int, default=3600, help="how long a token lives")
+        parser.add_argument("--read-only", action="store_true", help="the user may read, not write (403)")
 
-    def handle(self, *args, host, port, user, password, token_seconds, **options):
+    def handle(self, *args, host, port, user, password, token_seconds, read_only, **options):
         sandbox = RestSandbox(
-            settings.IMIS_DB_ALIAS, host=host, port=port, username=user, password=password, token_seconds=token_seconds
+            settings.IMIS_DB_ALIAS,
+            host=host,
+            port=port,
+            username=user,
+            password=password,
+            token_seconds=token_seconds,
+            read_only=read_only,
         )
         self.stdout.write(f"iMIS REST sandbox on {sandbox.url} (user {user}); Ctrl-C stops it.")
         try:
