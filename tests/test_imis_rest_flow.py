@@ -36,6 +36,21 @@ def test_discovery_reads_the_business_objects(over_rest):
     assert not RemoteInterest.objects.filter(table_name="ud_Committees").exists()
 
 
+def test_discovery_lists_the_expected_ud_fields_rest_cannot_reach(over_rest):
+    from interests.models import SkippedImisField
+
+    over_rest.without_objects = {"ud_topics"}
+    with override_settings(IMIS_API_UD_FIELDS=["UD_Topics", "ud_EmailPrefs.WEBINARS"]):
+        run = interests_discover()
+
+    assert run.ok, run.error
+    reasons = dict(
+        SkippedImisField.objects.filter(field_name__in=["*", "WEBINARS"]).values_list("table_name", "reason")
+    )
+    assert reasons["UD_Topics"].startswith("no business object for UD table UD_Topics")
+    assert reasons["ud_EmailPrefs"].endswith("the business object has no such property")
+
+
 def test_the_pull_reads_contacts_over_rest(over_rest):
     run = roster_pull()
 

@@ -6,7 +6,7 @@ from django.test import override_settings
 
 from preference_center import imis
 from preference_center.imis.errors import ImisRefused
-from preference_center.imis.rest import reads
+from preference_center.imis.rest import discovery, reads
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"], transaction=True)
 
@@ -16,7 +16,7 @@ def flat(chunks):
 
 
 def test_it_discovers_the_same_interests_as_the_sql_gateway(rest_client):
-    by_rest = reads.discover_checkbox_fields(client=rest_client)
+    by_rest = discovery.discover_checkbox_fields(client=rest_client)
     by_sql = imis.discover_checkbox_fields("imis")
 
     def named(fields):
@@ -28,12 +28,38 @@ def test_it_discovers_the_same_interests_as_the_sql_gateway(rest_client):
 
 def test_it_skips_multi_instance_objects_and_non_boolean_properties_with_a_reason(rest_client):
     skipped = {
-        (s.table_name, s.field_name): s.reason for s in reads.discover_checkbox_fields(client=rest_client).skipped
+        (s.table_name, s.field_name): s.reason for s in discovery.discover_checkbox_fields(client=rest_client).skipped
     }
 
     assert skipped[("ud_Committees", "CHAIR")] == "multi-instance business object (ObjectTypeName Multi)"
     assert skipped[("ud_EmailPrefs", "PREFERRED_DAY")] == "not a checkbox property (PropertyTypeName String)"
     assert ("ud_EmailPrefs", "ID") not in skipped  # the key is no candidate
+
+
+def test_it_reports_a_ud_table_without_a_business_object_and_a_field_without_a_property(rest_sandbox, rest_client):
+    rest_sandbox.without_objects = {"ud_topics"}  # iMIS never built one for this legacy table
+    expected = ["UD_Topics", "ud_EmailPrefs.WEBINARS", "ud_EmailPrefs.NEWSLETTER", "ud_Retired.OLD_FLAG"]
+
+    found = discovery.discover_checkbox_fields(client=rest_client, expected=expected)
+
+    skipped = {(s.table_name, s.field_name): s.reason for s in found.skipped}
+    assert skipped[("UD_Topics", "*")] == (
+        "no business object for UD table UD_Topics: unreachable over REST until iMIS has one"
+    )
+    assert skipped[("ud_Retired", "OLD_FLAG")].startswith("no business object for UD table ud_Retired")
+    assert skipped[("ud_EmailPrefs", "WEBINARS")] == (
+        "field listed in IMIS_API_UD_FIELDS but the business object has no such property"
+    )
+    assert ("ud_EmailPrefs", "NEWSLETTER") not in skipped
+    assert {f.table_name for f in found.interests} == {"ud_EmailPrefs"}
+
+
+def test_it_refuses_a_hostile_name_in_the_expected_fields(rest_client):
+    found = discovery.discover_checkbox_fields(client=rest_client, expected=["ud_EmailPrefs.X; DROP TABLE Name--"])
+
+    assert [(s.field_name, s.reason) for s in found.skipped if s.field_name.startswith("X;")] == [
+        ("X; DROP TABLE Name--", "invalid identifier in IMIS_API_UD_FIELDS: refused")
+    ]
 
 
 def test_it_reads_the_same_roster_as_the_sql_gateway(rest_client):

@@ -1,4 +1,4 @@
-"""The REST implementation of the gateway's reads (discovery, roster, checkbox values), with the SQL
+"""The REST implementation of the gateway's reads (roster, checkbox values), with the SQL
 gateway's signatures and return types. `using` is accepted for that and ignored: the site is
 IMIS_API_URL. Property names that only a real site can confirm ([I] in the design notes) are constants
 here, and a site that lacks one gets an error that names what was expected."""
@@ -12,7 +12,7 @@ from django.conf import settings
 
 from ..errors import ImisRefused
 from ..identifiers import is_valid_identifier
-from ..types import CheckboxField, Discovery, Member, SkippedField, UdRow
+from ..types import Member, UdRow
 from . import shapes
 from .client import RestClient
 
@@ -28,8 +28,6 @@ CONTACT_PROPERTIES = {
     "ExcludeMail": "exclude_mail",
 }
 BOOLEAN_MEMBER_FIELDS = {"is_company", "exclude_mail"}
-# Identity properties of a panel source row, never offered as interests.
-KEY_PROPERTIES = {"id", "contactkey", "ordinal", "seqn"}
 
 _clients: dict[tuple, RestClient] = {}
 _clients_lock = threading.Lock()
@@ -46,55 +44,6 @@ def shared_client() -> RestClient:
         if key not in _clients:
             _clients[key] = RestClient.from_settings()
         return _clients[key]
-
-
-def _is_checkbox(prop: dict) -> bool:
-    extended = prop.get("ExtendedPropertyInformation") or {}
-    return prop.get("PropertyTypeName") == "Boolean" or str(extended.get("DbDataType", "")).lower() == "bit"
-
-
-def _offered(definition: dict) -> bool:
-    """Panel sources (IsDesignable) and the business objects of legacy UD tables; not iMIS's own objects."""
-    name = str(definition.get("EntityTypeName", ""))
-    return bool(definition.get("IsDesignable")) or name.lower().startswith("ud_")
-
-
-def _definition_fields(definition: dict, result: Discovery):
-    table = str(definition.get("EntityTypeName", ""))
-    parent = definition.get("PrimaryParentEntityTypeName") or ""
-    object_type = definition.get("ObjectTypeName") or ""
-    for seq, prop in enumerate(shapes.values(definition.get("Properties")), start=1):
-        name = str(prop.get("Name", ""))
-        if prop.get("IsIdentity") or name.lower() in KEY_PROPERTIES:
-            continue
-
-        def skip(reason, name=name):
-            result.skipped.append(SkippedField(table, name, reason))
-
-        if not is_valid_identifier(table) or not is_valid_identifier(name):
-            skip("invalid identifier: refused, never used in a request")
-        elif object_type != "Single":
-            skip(f"multi-instance business object (ObjectTypeName {object_type or 'empty'})")
-        elif parent != "Party":
-            skip(f"not a contact's object (PrimaryParentEntityTypeName {parent or 'empty'})")
-        elif not _is_checkbox(prop):
-            skip(f"not a checkbox property (PropertyTypeName {prop.get('PropertyTypeName') or 'empty'})")
-        else:
-            result.interests.append(CheckboxField(table, name, str(prop.get("Caption") or name), "", seq * 10))
-
-
-def discover_checkbox_fields(using=None, *, client: RestClient | None = None) -> Discovery:
-    """Boolean properties of single-instance, contact-parented panel sources and UD-table business
-    objects, from /api/BOEntityDefinition; every other property of those objects with its reason."""
-    client = client or shared_client()
-    result = Discovery()
-    for page in client.iter_pages("api/BOEntityDefinition"):
-        for definition in page:
-            if _offered(definition):
-                _definition_fields(definition, result)
-    result.interests.sort(key=lambda f: (f.table_name.lower(), f.seq, f.field_name))
-    result.skipped.sort(key=lambda f: (f.table_name.lower(), f.field_name))
-    return result
 
 
 def _member(props: dict) -> Member:

@@ -53,16 +53,17 @@ def _fetch(using, sql, params=()):
         return cursor.fetchall()
 
 
-def ud_tables(using) -> dict[str, dict]:
+def ud_tables(using, without=frozenset()) -> dict[str, dict]:
     """{table: {"multi": bool, "columns": {column: is_bit}, "prompts": {column: prompt}}} of the UD tables
-    that exist physically (a UD table without one has no business object)."""
+    that exist physically (a UD table without one has no business object), but those named (lower case)
+    in `without`: a site whose business objects were never built for them."""
     connection = connections[using]
     with connection.cursor() as cursor:
         physical = {t.name.lower(): t.name for t in connection.introspection.get_table_list(cursor)}
         tables = {}
         for name, multi in _fetch(using, _select(using, "UD_Table", ["TABLE_NAME", "ALLOW_MULTIPLE_INSTANCES"])):
             spelled = physical.get(name.strip().lower())
-            if not spelled:
+            if not spelled or spelled.lower() in without:
                 continue
             introspection = connection.introspection
             columns = {
@@ -77,9 +78,9 @@ def ud_tables(using) -> dict[str, dict]:
     return tables
 
 
-def entity_definitions(using) -> list[dict]:
+def entity_definitions(tables: dict[str, dict]) -> list[dict]:
     definitions = []
-    for table, info in sorted(ud_tables(using).items(), key=lambda item: item[0].lower()):
+    for table, info in sorted(tables.items(), key=lambda item: item[0].lower()):
         props = []
         for column, is_bit in info["columns"].items():
             props.append(
@@ -202,16 +203,16 @@ def _activity_row(entity) -> tuple[str, dict]:
     return imis_id, row
 
 
-def validate(using, entity_name, entity) -> dict | None:
+def validate(tables: dict[str, dict], entity_name, entity) -> dict | None:
     """`POST /api/{entity}/_validate`: iMIS's dry run. Refused as a save would be; nothing is written.
     None for an entity that is no business object."""
     if entity_name.lower() == "activity":
         _activity_row(entity)
     else:
-        tables = {name.lower(): (name, info) for name, info in ud_tables(using).items()}
-        if entity_name.lower() not in tables:
+        lowered = {name.lower(): (name, info) for name, info in tables.items()}
+        if entity_name.lower() not in lowered:
             return None
-        table, info = tables[entity_name.lower()]
+        table, info = lowered[entity_name.lower()]
         values = shapes.properties(entity)
         unknown = sorted(set(values) - set(info["columns"]))
         if unknown or not values.get("ID"):

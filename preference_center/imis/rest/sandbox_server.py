@@ -37,9 +37,12 @@ class RestSandbox:
         password=DEFAULT_PASSWORD,
         token_seconds=3600,
         read_only=False,
+        without_objects=(),
     ):
         self.using = using
         self.read_only = read_only  # the service user lacks write rights
+        # UD tables whose business object was never built (an iMIS Cloud site's legacy tables).
+        self.without_objects = {name.lower() for name in without_objects}
         self.username = username
         self.password = password
         self.token_seconds = token_seconds
@@ -234,8 +237,9 @@ class _Handler(BaseHTTPRequestHandler):
         entity, rest = parts[1], parts[2:]
         offset = max(0, int(query.get("offset", 0)))
         limit = min(max(1, int(query.get("limit", 100))), shapes.MAX_PAGE_SIZE)
+        objects = sandbox_data.ud_tables(using, without=self.sandbox.without_objects)
         if entity.lower() == "boentitydefinition" and method == "GET" and not rest:
-            items = sandbox_data.entity_definitions(using)
+            items = sandbox_data.entity_definitions(objects)
             return self._send(200, shapes.paged_result(items[offset : offset + limit], offset, limit, len(items)))
         if entity.lower() == "cscontact" and method == "GET" and not rest:
             items, total = sandbox_data.contacts_page(using, offset, limit)
@@ -244,11 +248,11 @@ class _Handler(BaseHTTPRequestHandler):
             items, total = sandbox_data.activities_page(using, query, offset, limit)
             return self._send(200, shapes.paged_result(items, offset, limit, total))
         if method == "POST" and [r.lower() for r in rest] == ["_validate"]:
-            found = sandbox_data.validate(using, entity, body)
+            found = sandbox_data.validate(objects, entity, body)
             return self._send(200, found) if found else self._unknown(entity)
         if entity.lower() == "activity" and method == "POST" and not rest:
             return self._send(201, sandbox_data.activity_create(using, body))
-        tables = {name.lower(): (name, info) for name, info in sandbox_data.ud_tables(using).items()}
+        tables = {name.lower(): (name, info) for name, info in objects.items()}
         if entity.lower() not in tables:
             return self._unknown(entity)
         table, info = tables[entity.lower()]

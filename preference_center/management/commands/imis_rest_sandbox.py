@@ -17,8 +17,15 @@ class Command(BaseCommand):
         parser.add_argument("--password", default=DEFAULT_PASSWORD)
         parser.add_argument("--token-seconds", type=int, default=3600, help="how long a token lives")
         parser.add_argument("--read-only", action="store_true", help="the user may read, not write (403)")
+        parser.add_argument(
+            "--without-object",
+            action="append",
+            default=[],
+            metavar="UD_TABLE",
+            help="serve no business object for this UD table (a legacy table out of REST's reach); repeatable",
+        )
 
-    def handle(self, *args, host, port, user, password, token_seconds, read_only, **options):
+    def handle(self, *args, host, port, user, password, token_seconds, read_only, without_object, **options):
         sandbox = RestSandbox(
             settings.IMIS_DB_ALIAS,
             host=host,
@@ -27,6 +34,7 @@ class Command(BaseCommand):
             password=password,
             token_seconds=token_seconds,
             read_only=read_only,
+            without_objects=without_object,
         )
         self.stdout.write(f"iMIS REST sandbox on {sandbox.url} (user {user}); Ctrl-C stops it.")
         try:
