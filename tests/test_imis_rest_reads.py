@@ -82,11 +82,43 @@ def test_it_reads_the_same_checkbox_values_as_the_sql_gateway(rest_client):
     assert any(any(row.values) for row in by_rest) and any(not all(row.values) for row in by_rest)
 
 
-def test_it_says_which_contact_properties_a_site_lacks(rest_sandbox, rest_client, monkeypatch):
-    monkeypatch.setitem(reads.CONTACT_PROPERTIES, "EmailAddress", "email")
+def test_it_says_which_contact_properties_a_site_lacks_and_what_it_sent(rest_client):
+    with override_settings(IMIS_API_CONTACT_PROPERTIES={"email": "EmailAddress"}):
+        with pytest.raises(ImisRefused) as refused:
+            next(reads.iter_roster(client=rest_client))
 
-    with pytest.raises(ImisRefused, match="CsContact rows have no EmailAddress"):
-        next(reads.iter_roster(client=rest_client))
+    message = str(refused.value)
+    assert message.startswith("CsContact rows have no property email=EmailAddress (IMIS_API_CONTACT_PROPERTIES)")
+    assert "this site's rows carry Company, Email, ExcludeMail, FirstName" in message
+
+
+def test_it_reads_contact_properties_named_in_the_settings(rest_client):
+    with override_settings(IMIS_API_CONTACT_PROPERTIES={"full_name": "Company", "is_company": "ExcludeMail"}):
+        members = flat(reads.iter_roster(client=rest_client))
+
+    by_sql = {m.imis_id: m for m in flat(imis.iter_roster("imis"))}
+    assert [m.is_company for m in members] == [by_sql[m.imis_id].exclude_mail for m in members]
+
+
+def test_it_refuses_a_setting_naming_no_member_field(rest_client):
+    with override_settings(IMIS_API_CONTACT_PROPERTIES={"phone": "Phone"}):
+        with pytest.raises(ImisRefused, match="IMIS_API_CONTACT_PROPERTIES names 'phone', which is no member field"):
+            next(reads.iter_roster(client=rest_client))
+
+
+def test_it_names_the_order_setting_when_the_site_refuses_it(rest_client):
+    with override_settings(IMIS_API_ORDER_BY="ContactKey"):
+        with pytest.raises(ImisRefused) as refused:
+            next(reads.iter_checkbox_values("ud_EmailPrefs", ["NEWSLETTER"], client=rest_client))
+
+    message = str(refused.value)
+    assert "OrderBy 'ContactKey': no property 'ContactKey' on ud_EmailPrefs" in message  # what the site said
+    assert "IMIS_API_ORDER_BY='ContactKey'" in message
+
+
+def test_it_pages_without_an_order_when_the_setting_is_empty(rest_client):
+    with override_settings(IMIS_API_ORDER_BY=""):
+        assert len(flat(reads.iter_roster(client=rest_client))) == 40
 
 
 def test_it_uses_one_client_per_site_from_the_settings(rest_sandbox):

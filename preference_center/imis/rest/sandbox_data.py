@@ -110,6 +110,29 @@ def entity_definitions(tables: dict[str, dict]) -> list[dict]:
     return definitions
 
 
+CONTACT_PROPERTIES = [
+    "ID",
+    "FirstName",
+    "LastName",
+    "FullName",
+    "Email",
+    "Status",
+    "Company",
+    "IsCompany",
+    "ExcludeMail",
+]
+
+
+def check_order(order: str | None, properties, entity: str):
+    """Refuse an OrderBy (`Prop` or `Prop:Ascending|Descending`) naming no property of `entity`, as iMIS
+    would. The sandbox pages in ID order whatever it names."""
+    if not order:
+        return
+    name, _colon, direction = order.partition(":")
+    if name not in properties or direction not in ("", "Ascending", "Descending"):
+        raise Refused(f"OrderBy '{order}': no property '{name}' on {entity}")
+
+
 def contacts_page(using, offset, limit) -> tuple[list[dict], int]:
     (total,) = _fetch(using, f"SELECT COUNT(*) FROM {_q(using, 'Name')}")[0]
     columns = ", ".join(_q(using, c) for c in CONTACT_COLUMNS)
@@ -120,17 +143,9 @@ def contacts_page(using, offset, limit) -> tuple[list[dict], int]:
     )
     items = []
     for imis_id, first, last, full, email, status, company, is_company, exclude in rows:
-        props = [
-            shapes.property_item("ID", imis_id),
-            shapes.property_item("FirstName", first),
-            shapes.property_item("LastName", last),
-            shapes.property_item("FullName", full),
-            shapes.property_item("Email", email),
-            shapes.property_item("Status", status),
-            shapes.property_item("Company", company),
-            shapes.property_item("IsCompany", shapes.wrap_bool(bool(is_company))),
-            shapes.property_item("ExcludeMail", shapes.wrap_bool(bool(exclude))),
-        ]
+        values = [imis_id, first, last, full, email, status, company]
+        values += [shapes.wrap_bool(bool(is_company)), shapes.wrap_bool(bool(exclude))]
+        props = [shapes.property_item(name, value) for name, value in zip(CONTACT_PROPERTIES, values, strict=True)]
         items.append(shapes.generic_entity("CsContact", imis_id, props))
     return items, total
 

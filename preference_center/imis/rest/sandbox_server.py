@@ -242,6 +242,7 @@ class _Handler(BaseHTTPRequestHandler):
             items = sandbox_data.entity_definitions(objects)
             return self._send(200, shapes.paged_result(items[offset : offset + limit], offset, limit, len(items)))
         if entity.lower() == "cscontact" and method == "GET" and not rest:
+            sandbox_data.check_order(query.get("OrderBy"), sandbox_data.CONTACT_PROPERTIES, "CsContact")
             items, total = sandbox_data.contacts_page(using, offset, limit)
             return self._send(200, shapes.paged_result(items, offset, limit, total))
         if entity.lower() == "activity" and method == "GET" and not rest:
@@ -257,6 +258,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._unknown(entity)
         table, info = tables[entity.lower()]
         if not rest and method == "GET":
+            sandbox_data.check_order(query.get("OrderBy"), info["columns"], table)
             items, total = sandbox_data.source_page(using, table, info, offset, limit)
             return self._send(200, shapes.paged_result(items, offset, limit, total))
         if not rest and method == "POST":
