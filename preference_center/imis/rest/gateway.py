@@ -1,4 +1,5 @@
-"""The REST gateway: the SQL gateway's functions, over the iMIS REST API (IMIS_API_URL)."""
+"""The REST gateway (`interface.Gateway` over the iMIS REST API, IMIS_API_URL): the SQL gateway's functions
+with the same signatures and results."""
 
 from .discovery import discover_checkbox_fields
 from .health import health_check

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.utils import timezone
 
+from ..batch import checked_batch
 from ..errors import ImisError, ImisRefused
 from ..identifiers import checked
 from ..types import ALREADY_WRITTEN, CREATED_ROW, NO_UD_ROW, WRITTEN, ValueChange, WriteOutcome
@@ -140,14 +141,9 @@ def write_changes(
     """A WriteOutcome per change, as the SQL gateway's. Not one transaction: each change is its own GET,
     PUT and POST; an error stops the batch, and the changes already written are found again by their
     Activity rows on the retry. `name_log` is not available over REST and ignored."""
-    changes = list(changes)
+    changes = checked_batch(changes)
     if create_missing_rows is None:
         create_missing_rows = settings.IMIS_CREATE_MISSING_UD_ROWS
-    keys = [(c.imis_id, c.table_name.lower(), c.field_name.lower()) for c in changes]
-    if len(set(keys)) != len(keys):
-        raise ImisError("a batch may hold one change per member and field; keep the latest")
-    if len({c.change_id for c in changes}) != len(changes):
-        raise ImisError("a batch may not repeat a change id")
     for c in changes:
         checked(c.table_name)
         checked(c.field_name)
