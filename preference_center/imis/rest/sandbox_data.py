@@ -53,17 +53,16 @@ def _fetch(using, sql, params=()):
         return cursor.fetchall()
 
 
-def ud_tables(using, without=frozenset()) -> dict[str, dict]:
+def ud_tables(using) -> dict[str, dict]:
     """{table: {"multi": bool, "columns": {column: is_bit}, "prompts": {column: prompt}}} of the UD tables
-    that exist physically (a UD table without one has no business object), but those named (lower case)
-    in `without`: a site whose business objects were never built for them."""
+    that exist physically (a UD table without one has no business object)."""
     connection = connections[using]
     with connection.cursor() as cursor:
         physical = {t.name.lower(): t.name for t in connection.introspection.get_table_list(cursor)}
         tables = {}
         for name, multi in _fetch(using, _select(using, "UD_Table", ["TABLE_NAME", "ALLOW_MULTIPLE_INSTANCES"])):
             spelled = physical.get(name.strip().lower())
-            if not spelled or spelled.lower() in without:
+            if not spelled:
                 continue
             introspection = connection.introspection
             columns = {

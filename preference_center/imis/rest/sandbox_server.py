@@ -10,8 +10,10 @@ SecurityFault for every write and every `_validate` dry run."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
+import socket
 import threading
 import time
 import urllib.parse
@@ -22,6 +24,7 @@ from django.db import connections
 from . import sandbox_data, shapes
 
 HTTP_ERROR = "System.Web.Http.HttpError, System.Web.Http"
+OBJECTS_SECONDS = 1.0
 DEFAULT_USER = "SANDBOX"
 DEFAULT_PASSWORD = "sandbox"
 
@@ -49,6 +52,8 @@ class RestSandbox:
         self._lock = threading.Lock()
         self._tokens: dict[str, float] = {}  # the one live token of our one user: token -> expiry
         self._faults: list[dict] = []
+        self._sockets: set = set()  # the open client connections, each served by a thread of its own
+        self._objects: tuple[float, dict] | None = None  # (when read, the UD tables' business objects)
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request, in order
         self.in_flight = 0
         self.in_flight_peak = 0  # the most requests it was answering at the same time
@@ -74,7 +79,28 @@ class RestSandbox:
         self.stop_listening()
 
     def stop_listening(self):
+        """Stop accepting, and end the kept-alive connections (their threads then close their database
+        connections: none is left open on the replica)."""
         self._server.server_close()
+        with self._lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + 5
+        while self._sockets and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def objects(self) -> dict[str, dict]:
+        """The UD tables served as business objects (sandbox_data.ud_tables), read again after a second:
+        the catalogue costs more to read than most requests."""
+        with self._lock:
+            cached = self._objects
+        if cached is None or time.monotonic() - cached[0] > OBJECTS_SECONDS:
+            cached = (time.monotonic(), sandbox_data.ud_tables(self.using))
+            with self._lock:
+                self._objects = cached
+        return {name: info for name, info in cached[1].items() if name.lower() not in self.without_objects}
 
     # --- faults on demand ---------------------------------------------------------------------------------
 
@@ -149,9 +175,24 @@ def _handler_for(sandbox: RestSandbox):
 class _Handler(BaseHTTPRequestHandler):
     sandbox: RestSandbox
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm, each answer would wait for the client's
+    # delayed ACK (tens of milliseconds).
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):  # noqa: A002 - the standard library's name
         pass  # the tests and the developer read `sandbox.requests`, not stderr
+
+    def handle(self):
+        """All the requests of one kept-alive client connection, on one database connection of this
+        thread (a connection per request would cost more than the request)."""
+        with self.sandbox._lock:
+            self.sandbox._sockets.add(self.connection)
+        try:
+            super().handle()
+        finally:
+            connections[self.sandbox.using].close()
+            with self.sandbox._lock:
+                self.sandbox._sockets.discard(self.connection)
 
     def do_GET(self):
         self._serve("GET")
@@ -195,7 +236,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # noqa: BLE001 - a fault of ours answers like an iMIS fault, not a dropped socket
             self._send(500, {"Message": f"Sandbox error: {type(exc).__name__}: {exc}"})
         finally:
-            connections[self.sandbox.using].close()
+            connections[self.sandbox.using].close_if_unusable_or_obsolete()
             with self.sandbox._lock:
                 self.sandbox.in_flight -= 1
 
@@ -237,7 +278,7 @@ class _Handler(BaseHTTPRequestHandler):
         entity, rest = parts[1], parts[2:]
         offset = max(0, int(query.get("offset", 0)))
         limit = min(max(1, int(query.get("limit", 100))), shapes.MAX_PAGE_SIZE)
-        objects = sandbox_data.ud_tables(using, without=self.sandbox.without_objects)
+        objects = self.sandbox.objects()
         if entity.lower() == "boentitydefinition" and method == "GET" and not rest:
             items = sandbox_data.entity_definitions(objects)
             return self._send(200, shapes.paged_result(items[offset : offset + limit], offset, limit, len(items)))
