@@ -59,6 +59,15 @@ def contact_properties() -> dict[str, str]:
     return {**DEFAULT_CONTACT_PROPERTIES, **configured}
 
 
+def close_clients():
+    """Close and forget every shared client (a test's site is gone; a process winds down)."""
+    with _clients_lock:
+        clients = list(_clients.values())
+        _clients.clear()
+    for client in clients:
+        client.close()
+
+
 def _member(props: dict, names: dict[str, str]) -> Member:
     missing = [f"{field}={prop}" for field, prop in names.items() if prop not in props]
     if missing:
