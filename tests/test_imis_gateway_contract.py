@@ -137,6 +137,18 @@ class TestWriting:
         assert (seqn, imis_id, kind, product, source) == (start + 1, member_id(0), "iOptout", "NEWS", "PREFCTR")
         assert description == "Opted in: NEWSLETTER"
 
+    def test_it_writes_unchecked_over_a_null(self, site):
+        with connections[site.alias].cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {q(site.alias, 'ud_EmailPrefs')} SET {q(site.alias, 'NEWSLETTER')} = NULL "
+                f"WHERE {q(site.alias, 'ID')} = %s",
+                [member_id(7)],
+            )
+
+        imis.write_changes([change(member_id(7), value=False, tried_before=False)], using=site.alias)
+
+        assert ud_value(site.alias, member_id(7)) in (False, 0)  # not left NULL
+
     def test_it_reports_a_member_without_ud_row_and_creates_nothing(self, site):
         start = counter(site.alias)
         missing, present = change(member_id(16)), change(member_id(2))  # every 17th: no ud_EmailPrefs row

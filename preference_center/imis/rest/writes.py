@@ -68,9 +68,11 @@ def activity_entity(change: ValueChange) -> dict:
 
 
 def _holds(row: dict, field: str, value: bool) -> bool:
-    """Does the row already hold `value` in `field`? (An absent property does not.)"""
+    """Does the row already hold `value` in `field`? (An absent property or a null does not: the change
+    writes the value, as the SQL path does, though a null reads as unchecked.)"""
     props = {name.lower(): v for name, v in shapes.properties(row).items() if isinstance(name, str)}
-    return field.lower() in props and shapes.as_bool(props[field.lower()]) is bool(value)
+    held = props.get(field.lower())
+    return held is not None and held != "" and shapes.as_bool(held) is bool(value)
 
 
 def _write_value(client: RestClient, change: ValueChange, create_missing_rows: bool) -> str | None:
