@@ -70,3 +70,15 @@ def test_it_says_when_iMIS_would_refuse_our_activity_rows(over_rest):
     health = imis.health_check()
 
     assert health.problems == ["iMIS would refuse our Activity rows: Sandbox fault 400"]
+
+
+def test_it_says_when_the_site_ignores_the_activity_filter(over_rest, monkeypatch):
+    from preference_center.imis.rest import health as rest_health
+
+    monkeypatch.setattr(rest_health, "activity_filter", lambda imis_id, change_id: {"limit": 1})
+
+    health = imis.health_check()
+
+    assert health.problems == [
+        "iMIS ignores the PartyId / SOURCE_CODE filter on Activity: a change tried again cannot be told written or not"
+    ]

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from preference_center import imis
-from preference_center.imis.errors import ImisUnavailable
+from preference_center.imis.errors import ImisRefused, ImisUnavailable
 from preference_center.imis.rest import writes
 from preference_center.imis.sandbox import member_id
 from tests.conftest import fetch, q
@@ -137,3 +137,16 @@ def test_it_looks_up_a_change_tried_before_and_finds_its_activity_row(rest_sandb
     assert (again.status, again.seqn) == (imis.ALREADY_WRITTEN, written.seqn)
     assert api_requests(rest_sandbox, since) == [("GET", "/api/Activity")]
     assert len(activities(first_try.change_id)) == 1
+
+
+def test_it_refuses_to_call_a_change_written_when_the_site_ignores_the_activity_filter(
+    rest_sandbox, rest_client, monkeypatch
+):
+    c = change(member_id(4), True)
+    # A site that does not filter Activity by PartyId and SOURCE_CODE answers some other row.
+    monkeypatch.setattr(writes, "activity_filter", lambda imis_id, change_id: {"limit": 1})
+
+    with pytest.raises(ImisRefused, match="does not filter Activity by PartyId and SOURCE_CODE"):
+        writes.write_changes([c], client=rest_client)
+
+    assert activities(c.change_id) == []

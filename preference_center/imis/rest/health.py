@@ -7,6 +7,7 @@ without `_validate` (404 or 405) leaves the rights unchecked, and the health say
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 
 from ..errors import ImisError, ImisRefused
@@ -14,7 +15,7 @@ from ..types import Health, ValueChange
 from . import shapes
 from .client import RestClient
 from .reads import shared_client
-from .writes import activity_entity
+from .writes import activity_entity, activity_filter
 
 VENDOR = "imis-rest"
 # Answers of a dry run that say something about our rights or our bodies, rather than raise.
@@ -64,6 +65,13 @@ def _check_rights(client: RestClient, health: Health, sources: list[str]):
     imis_id = str(shapes.properties(contact).get("ID", "")) if contact else ""
     try:
         _first_item(client, "api/Activity")
+        unknown = str(uuid.uuid4())
+        answer = client.get_json("api/Activity", activity_filter(imis_id, unknown)) if imis_id else None
+        if shapes.values((answer or {}).get("Items")):
+            health.problems.append(
+                "iMIS ignores the PartyId / SOURCE_CODE filter on Activity: a change tried again cannot be told "
+                "written or not"
+            )
     except ImisRefused as exc:
         health.problems.append(f"cannot read Activity: {exc}")
     may_write: list[str] = []

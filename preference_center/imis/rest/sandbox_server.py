@@ -10,6 +10,7 @@ SecurityFault for every write and every `_validate` dry run."""
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import secrets
@@ -41,6 +42,7 @@ class RestSandbox:
         token_seconds=3600,
         read_only=False,
         without_objects=(),
+        log_size=None,
     ):
         self.using = using
         self.read_only = read_only  # the service user lacks write rights
@@ -54,7 +56,9 @@ class RestSandbox:
         self._faults: list[dict] = []
         self._sockets: set = set()  # the open client connections, each served by a thread of its own
         self._objects: tuple[float, dict] | None = None  # (when read, the UD tables' business objects)
-        self.requests: list[tuple[str, str]] = []  # (method, path) of every request, in order
+        # (method, path) of every request, in order; the last `log_size` only, when given (a long run).
+        self.requests = collections.deque(maxlen=log_size) if log_size else []
+        self.counts: collections.Counter = collections.Counter()  # requests by kind (stats(): all of them)
         self.in_flight = 0
         self.in_flight_peak = 0  # the most requests it was answering at the same time
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
@@ -130,6 +134,12 @@ class RestSandbox:
         with self._lock:
             self._tokens.clear()
 
+    def stats(self) -> dict:
+        """{"requests": how many, "by_kind": {"PUT /api/ud_EmailPrefs/{id}": how many, ...}}: for a bench."""
+        with self._lock:
+            counts = dict(self.counts)
+        return {"requests": sum(counts.values()), "by_kind": counts, "in_flight_peak": self.in_flight_peak}
+
     def logins(self) -> int:
         return sum(1 for method, path in self.requests if method == "POST" and path == "/token")
 
@@ -162,6 +172,14 @@ class RestSandbox:
         with self._lock:
             expiry = self._tokens.get(token)
         return expiry is not None and expiry > time.monotonic()
+
+
+def _kind(method: str, path: str) -> str:
+    """`PUT /api/ud_EmailPrefs/{id}` for `PUT /api/ud_EmailPrefs/100042`: what a request does."""
+    parts = path.strip("/").split("/")
+    if len(parts) > 2 and parts[2] != "_validate":
+        parts[2:] = ["{id}"]
+    return f"{method} /{'/'.join(parts)}"
 
 
 def _handler_for(sandbox: RestSandbox):
@@ -209,6 +227,8 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         with self.sandbox._lock:
             self.sandbox.requests.append((method, url.path))
+            if not url.path.startswith("/_sandbox/"):
+                self.sandbox.counts[_kind(method, url.path)] += 1
             self.sandbox.in_flight += 1
             self.sandbox.in_flight_peak = max(self.sandbox.in_flight_peak, self.sandbox.in_flight)
         try:
@@ -255,6 +275,8 @@ class _Handler(BaseHTTPRequestHandler):
                 )
         elif path == "/_sandbox/expire-tokens":
             self.sandbox.expire_tokens()
+        elif path == "/_sandbox/stats":
+            return self._send(200, self.sandbox.stats())
         elif path == "/_sandbox/read-only":
             self.sandbox.read_only = bool(json.loads(raw or b"{}").get("read_only", True))
         else:

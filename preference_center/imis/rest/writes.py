@@ -34,10 +34,25 @@ def _seqn(entity) -> int | None:
     return int(value) if value not in (None, "") else None
 
 
+def activity_filter(imis_id: str, change_id: str) -> dict:
+    return {"PartyId": f"eq:{imis_id}", "SOURCE_CODE": f"eq:{change_id}", "limit": 1}
+
+
 def _activity_of(client: RestClient, imis_id: str, change_id: str) -> dict | None:
-    page = client.get_json("api/Activity", {"PartyId": f"eq:{imis_id}", "SOURCE_CODE": f"eq:{change_id}", "limit": 1})
+    """The member's Activity row whose SOURCE_CODE is the change id, if iMIS holds one. A site that ignored
+    the filter and answered another row would make a change look written: refused instead, plainly."""
+    page = client.get_json("api/Activity", activity_filter(imis_id, change_id))
     items = shapes.values((page or {}).get("Items"))
-    return items[0] if items else None
+    if not items:
+        return None
+    found = shapes.properties(items[0])
+    if str(found.get("SOURCE_CODE", "")).strip() != change_id[:40] or str(found.get("PartyId", "")) != imis_id:
+        raise ImisRefused(
+            "iMIS answered GET api/Activity?SOURCE_CODE=eq:... with another row (SOURCE_CODE "
+            f"{found.get('SOURCE_CODE')!r}): it does not filter Activity by PartyId and SOURCE_CODE, so a change "
+            "cannot be told written or not"
+        )
+    return items[0]
 
 
 def written_activities(

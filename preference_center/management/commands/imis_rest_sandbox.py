@@ -35,6 +35,7 @@ class Command(BaseCommand):
             token_seconds=token_seconds,
             read_only=read_only,
             without_objects=without_object,
+            log_size=10_000,  # a long run keeps counts (GET /_sandbox/stats), not every request
         )
         self.stdout.write(f"iMIS REST sandbox on {sandbox.url} (user {user}); Ctrl-C stops it.")
         try:
