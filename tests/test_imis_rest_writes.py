@@ -150,3 +150,14 @@ def test_it_refuses_to_call_a_change_written_when_the_site_ignores_the_activity_
         writes.write_changes([c], client=rest_client)
 
     assert activities(c.change_id) == []
+
+
+def test_it_reports_no_row_and_writes_no_activity_when_the_row_goes_before_the_put(rest_sandbox, rest_client):
+    imis_id = member_id(8)
+    c = change(imis_id, not stored(imis_id)[0][0], tried_before=False)
+    rest_sandbox.fail_next(404, path=f"/api/ud_EmailPrefs/{imis_id}", method="PUT")
+
+    (outcome,) = writes.write_changes([c], client=rest_client)
+
+    assert outcome.status == imis.NO_UD_ROW
+    assert activities(c.change_id) == []

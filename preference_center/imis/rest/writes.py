@@ -46,7 +46,8 @@ def _activity_of(client: RestClient, imis_id: str, change_id: str) -> dict | Non
     if not items:
         return None
     found = shapes.properties(items[0])
-    if str(found.get("SOURCE_CODE", "")).strip() != change_id[:40] or str(found.get("PartyId", "")) != imis_id:
+    party = str(found.get("PartyId") or found.get("ID") or imis_id).strip()
+    if str(found.get("SOURCE_CODE") or "").strip() != change_id[:40] or party != imis_id:
         raise ImisRefused(
             "iMIS answered GET api/Activity?SOURCE_CODE=eq:... with another row (SOURCE_CODE "
             f"{found.get('SOURCE_CODE')!r}): it does not filter Activity by PartyId and SOURCE_CODE, so a change "
@@ -97,9 +98,9 @@ def _write_value(client: RestClient, change: ValueChange, create_missing_rows: b
     row = client.get_json(path)
     if row is not None:
         if not _holds(row, change.field_name, change.value):
-            client.request(
-                "PUT", path, json=shapes.set_property(row, change.field_name, shapes.wrap_bool(change.value))
-            )
+            body = shapes.set_property(row, change.field_name, shapes.wrap_bool(change.value))
+            if client.request("PUT", path, json=body).status_code == 404:
+                return None  # the row went between the GET and the PUT
         return WRITTEN
     if not create_missing_rows:
         return None
