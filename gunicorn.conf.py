@@ -4,8 +4,8 @@ import multiprocessing
 import os
 
 # Two per core plus one (gunicorn's own advice): a save spends about half its time waiting for Redis and
-# PostgreSQL, and with one worker per core plus one the cores sat idle meanwhile (bench/page.py: POST
-# 0.16x the bare view with 3 workers on 2 cores, 0.25x with 5). WEB_CONCURRENCY overrides it.
+# PostgreSQL, and with one worker per core plus one the cores sat idle meanwhile (bench/page.py; figures in
+# docs/benchmarks.md). WEB_CONCURRENCY overrides it.
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
 worker_class = "sync"
 timeout = 30

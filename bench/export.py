@@ -61,18 +61,17 @@ def main():
     old = runner.setup_databases(aliases={"default"})
     try:
         from mailing import selectors
-        from tests.mailing_helpers import many_members
-        from tests.members_helpers import make_interests
+        from tests.factories import make_interests, make_subscribers
 
-        [news] = make_interests(1)
+        [news] = make_interests(count=1)
         group = selectors.target_group_build(any_of=[news.pk])
         tenth = rows // 10
-        many_members(tenth, interest=news)
+        make_subscribers(count=tenth, interest=news)
         consume(group)  # warm up
         peak_tenth = peak(group)
 
         started = time.perf_counter()
-        many_members(rows - tenth, interest=news, start=tenth)
+        make_subscribers(count=rows - tenth, interest=news, start=tenth)
         print(f"setup: {rows:,} members in {time.perf_counter() - started:.1f} s")
 
         started = time.perf_counter()

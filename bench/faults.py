@@ -216,6 +216,32 @@ SCENARIOS = [
 ]
 
 
+def build(env, imis_url, members):
+    """Our database, the iMIS replica with `members` members (every box unticked), pulled: the interests'
+    ids and [(imis_id, token)] of every member."""
+    print(f"Building: {members} sandbox members, a worker, beat, gunicorn ...")
+    manage(env, "migrate", "-v0")
+    manage(env, "collectstatic", "--noinput", "-v0")
+    manage(env, "imis_sandbox", "--members", members, "-v0")
+    manage(env, "shell", "-c", SETUP)
+    with psycopg.connect(imis_url, autocommit=True) as imis:
+        imis.execute('UPDATE "ud_EmailPrefs" SET "NEWSLETTER" = false, "EVENTS" = false')
+    manage(env, "imis_pull", "-v0")
+    return json.loads(manage(env, "shell", "-c", TOKENS, capture=True).strip().splitlines()[-1])
+
+
+def scenario_row(d, run, chosen, ids, imis):
+    """Run one scenario with the members `chosen` ([(imis_id, token)]): its row of the table after the name."""
+    members = [(imis_id, MemberBrowser(d.base, token)) for imis_id, token in chosen]
+    imis_ids = [imis_id for imis_id, _ in chosen]
+    answers, cleared = run(d, members, ids)
+    drain = drained(d.db, imis_ids, cleared)
+    expected, delivered, duplicated, lost, reverted = outcome(d.db, imis, imis_ids, answers)
+    p50, worst = latency(answers)
+    ok = sum(1 for *_, status, _ in answers if status == 302)
+    return [len(answers), ok, p50, worst, expected, delivered, duplicated, lost, reverted, f"{drain:.0f}"]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=60, help="members saving per scenario")
@@ -237,15 +263,7 @@ def main():
                 DATABASE_URL=ours, IMIS_DATABASE_URL=imis_url, REDIS_URL=redis.url, VAR_DIR=t, PYTHONPATH=ROOT,
                 PREFERENCES_RATE_LIMIT="100000/m",  # every member here comes from 127.0.0.1
             )  # fmt: skip
-            print(f"Building: {len(SCENARIOS) * args.members * 2} sandbox members, a worker, beat, gunicorn ...")
-            manage(env, "migrate", "-v0")
-            manage(env, "collectstatic", "--noinput", "-v0")
-            manage(env, "imis_sandbox", "--members", len(SCENARIOS) * args.members * 2, "-v0")
-            manage(env, "shell", "-c", SETUP)
-            with psycopg.connect(imis_url, autocommit=True) as imis:  # every box starts unticked
-                imis.execute('UPDATE "ud_EmailPrefs" SET "NEWSLETTER" = false, "EVENTS" = false')
-            manage(env, "imis_pull", "-v0")
-            ids, everyone = json.loads(manage(env, "shell", "-c", TOKENS, capture=True).strip().splitlines()[-1])
+            ids, everyone = build(env, imis_url, len(SCENARIOS) * args.members * 2)
             logs = [f"{args.log_dir}/{name}.log" if args.log_dir else None for name in ("worker", "beat")]
             procs = [celery(env, logs[0], "worker", "--concurrency", "2"), celery(env, logs[1], "beat")]
             port = free_port()
@@ -259,16 +277,8 @@ def main():
                 d = Deployment(env, redis, proxy, port, procs, db, logs[0])
                 for n, (name, run) in enumerate(scenarios):
                     chosen = everyone[n * args.members : (n + 1) * args.members]
-                    members = [(imis_id, MemberBrowser(d.base, token)) for imis_id, token in chosen]
-                    imis_ids = [imis_id for imis_id, _ in chosen]
                     print(f"{name} ...", flush=True)
-                    answers, cleared = run(d, members, ids)
-                    drain = drained(db, imis_ids, cleared)
-                    expected, delivered, duplicated, lost, reverted = outcome(db, imis, imis_ids, answers)
-                    p50, worst = latency(answers)
-                    ok = sum(1 for *_, status, _ in answers if status == 302)
-                    rows.append([name, len(answers), ok, p50, worst, expected, delivered, duplicated, lost,
-                                 reverted, f"{drain:.0f}"])  # fmt: skip
+                    rows.append([name, *scenario_row(d, run, chosen, ids, imis)])
     finally:
         for proc in procs:
             proc.kill()

@@ -34,6 +34,7 @@ from harness import (
     environment,
     free_port,
     gunicorn,
+    imis_replica,
     manage,
     need_wrk,
     postgres_databases,
@@ -47,19 +48,6 @@ BARE_AGAIN = "bare template view, again at the end"
 GET = "GET /p/<token>/"
 POST_2 = "POST /p/<token>/, 2 changes"
 POST_20 = "POST /p/<token>/, 20 changes"
-
-SETUP = """
-import json
-from interests.models import RemoteInterest
-from sync.services.discovery import interests_discover
-assert interests_discover().ok
-RemoteInterest.objects.update(visible=False)
-ids = list(RemoteInterest.objects.filter(table_name__startswith="ud_Extra_", present_in_imis=True)
-           .order_by("table_name", "field_name").values_list("pk", flat=True)[:20])
-assert len(ids) == 20, ids
-RemoteInterest.objects.filter(pk__in=ids).update(visible=True)
-print(json.dumps(ids))
-"""
 
 # The links, and per member the "shown" field of a page showing each body's ticks (see post_bodies).
 TOKENS = """
@@ -226,65 +214,80 @@ def main():
             REDIS_URL=REDIS_URL,
             PREFERENCES_RATE_LIMIT="100000000/m",  # one client IP sends everything: raised, still counted
             **({"CONN_MAX_AGE": args.conn_max_age} if args.conn_max_age is not None else {}),
-            BENCH_VIEWS="true",
+            DJANGO_SETTINGS_MODULE="bench.settings",  # production's, with the bare view routed
             VAR_DIR=t,
             PYTHONPATH=ROOT,
         )
-        print(f"Building: {args.members} members in the iMIS replica, 20 visible checkbox interests ...")
-        manage(env, "migrate", "-v0")
-        manage(env, "collectstatic", "--noinput", "-v0")
-        manage(env, "imis_sandbox", "--members", args.members, "--extra-tables", 1, "--fields-per-table", 20, "-v0")
-        interest_ids = json.loads(manage(env, "shell", "-c", SETUP, capture=True).strip().splitlines()[-1])
-        manage(env, "imis_pull", "-v0")
-        # The ticks of body A, of body B with 2 flips, of body B with 20 flips.
-        ticked = [ticked_by(interest_ids, 2)[0], ticked_by(interest_ids, 2)[1], ticked_by(interest_ids, 20)[1]]
-        script = TOKENS.format(count=args.members, ticked=json.dumps(ticked))
-        tokens, shown = json.loads(manage(env, "shell", "-c", script, capture=True).strip().splitlines()[-1])
-        # Per flips, per member: [shown with body A's ticks, shown with body B's].
-        shown_pairs = {2: [[a, b] for a, b, _ in shown], 20: [[a, b] for a, _, b in shown]}
-        print(f"{len(interest_ids)} interests visible, {len(tokens)} members with links")
+        interest_ids, tokens, shown = build(env, args.members)
         if args.profile:
             bodies = post_bodies("unchecked", interest_ids, 2)  # the test client does not check CSRF
             subprocess.run([PYTHON, "-c", PROFILE], cwd=ROOT, env=env, check=True, text=True,
-                           input=json.dumps([tokens, bodies, shown_pairs[2]]))  # fmt: skip
+                           input=json.dumps([tokens, bodies, [[a, b] for a, b, _ in shown]]))  # fmt: skip
             return 0
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        with gunicorn(env, port):
-            cookie, form_token = csrf_pair(base, tokens[0])
-            check_post(base, tokens[-1], cookie, post_bodies(form_token, interest_ids, 2)[1] + f"&shown={shown[-1][0]}")
-            threads = 2
-            scripts = Path(t)
-            common = LUA_COMMON.format(tokens=lua_list(tokens), threads=threads)
-            (scripts / "get.lua").write_text(common + LUA_GET)
-            for flips in (2, 20):
-                bodies = lua_list(post_bodies(form_token, interest_ids, flips))
-                pairs = "{" + ", ".join(lua_list(pair) for pair in shown_pairs[flips]) + "}"
-                post = LUA_POST.format(bodies=bodies, shown=pairs, cookie=cookie)
-                (scripts / f"post{flips}.lua").write_text(common + post)
-            measure = dict(connections=args.connections, threads=threads, seconds=args.seconds)
-            wrk(f"{base}/bench/bare/", **{**measure, "seconds": 2})  # warm the workers up
-            results, changes = {}, {}
-            counting = psycopg.connect(ours, autocommit=True)  # one connection for the whole bench
-            for name, url, script in [
-                (BARE, f"{base}/bench/bare/", None),
-                (GET, base, scripts / "get.lua"),
-                (POST_2, base, scripts / "post2.lua"),
-                (POST_20, base, scripts / "post20.lua"),
-                (BARE_AGAIN, f"{base}/bench/bare/", None),  # the machine drifts: the ceiling is the mean of two
-            ]:
-                if script is not None and script.name.startswith("post"):
-                    prime(env, interest_ids, interest_ids[:10])
-                before = count_changes(counting)
-                # The CPU table counts running processes: the backends of the priming's connections must
-                # have exited before the run, not during it.
-                time.sleep(1)
-                results[name] = wrk(url, script=script, **measure)
-                changes[name] = count_changes(counting) - before
-            counting.close()
+        results, changes = measure(env, Path(t), interest_ids, tokens, shown, args)
         queued = queue.llen("celery")
     queue.flushdb()
+    report(results, changes, interest_ids, tokens, queued, args)
+    return 0
 
+
+def build(env, members):
+    """Our database and the iMIS replica, the roster pulled: the visible interests' ids, the members' links
+    and per member the "shown" fields of a page showing body A's ticks, body B's with 2 flips and with 20."""
+    print(f"Building: {members} members in the iMIS replica, 20 visible checkbox interests ...")
+    manage(env, "migrate", "-v0")
+    manage(env, "collectstatic", "--noinput", "-v0")
+    interest_ids = imis_replica(env, members=members, interests=20)
+    manage(env, "imis_pull", "-v0")
+    ticked = [ticked_by(interest_ids, 2)[0], ticked_by(interest_ids, 2)[1], ticked_by(interest_ids, 20)[1]]
+    script = TOKENS.format(count=members, ticked=json.dumps(ticked))
+    tokens, shown = json.loads(manage(env, "shell", "-c", script, capture=True).strip().splitlines()[-1])
+    print(f"{len(interest_ids)} interests visible, {len(tokens)} members with links")
+    return interest_ids, tokens, shown
+
+
+def measure(env, scripts, interest_ids, tokens, shown, args):
+    """wrk against the bare view, GET, POST with 2 and with 20 changes, the bare view again, under gunicorn:
+    {view: wrk's figures}, {view: changes the run wrote}."""
+    # Per flips, per member: [shown with body A's ticks, shown with body B's].
+    shown_pairs = {2: [[a, b] for a, b, _ in shown], 20: [[a, b] for a, _, b in shown]}
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with gunicorn(env, port):
+        cookie, form_token = csrf_pair(base, tokens[0])
+        check_post(base, tokens[-1], cookie, post_bodies(form_token, interest_ids, 2)[1] + f"&shown={shown[-1][0]}")
+        threads = 2
+        common = LUA_COMMON.format(tokens=lua_list(tokens), threads=threads)
+        (scripts / "get.lua").write_text(common + LUA_GET)
+        for flips in (2, 20):
+            bodies = lua_list(post_bodies(form_token, interest_ids, flips))
+            pairs = "{" + ", ".join(lua_list(pair) for pair in shown_pairs[flips]) + "}"
+            post = LUA_POST.format(bodies=bodies, shown=pairs, cookie=cookie)
+            (scripts / f"post{flips}.lua").write_text(common + post)
+        measure = dict(connections=args.connections, threads=threads, seconds=args.seconds)
+        wrk(f"{base}/bench/bare/", **{**measure, "seconds": 2})  # warm the workers up
+        results, changes = {}, {}
+        counting = psycopg.connect(env["DATABASE_URL"], autocommit=True)  # one connection for the whole bench
+        for name, url, script in [
+            (BARE, f"{base}/bench/bare/", None),
+            (GET, base, scripts / "get.lua"),
+            (POST_2, base, scripts / "post2.lua"),
+            (POST_20, base, scripts / "post20.lua"),
+            (BARE_AGAIN, f"{base}/bench/bare/", None),  # the machine drifts: the ceiling is the mean of two
+        ]:
+            if script is not None and script.name.startswith("post"):
+                prime(env, interest_ids, interest_ids[:10])
+            before = count_changes(counting)
+            # The CPU table counts running processes: the backends of the priming's connections must
+            # have exited before the run, not during it.
+            time.sleep(1)
+            results[name] = wrk(url, script=script, **measure)
+            changes[name] = count_changes(counting) - before
+        counting.close()
+    return results, changes
+
+
+def report(results, changes, interest_ids, tokens, queued, args):
     bare = (results[BARE]["rps"] + results[BARE_AGAIN]["rps"]) / 2
     rows = [
         [name, f"{r['rps']:.0f}", f"{r['p50']:.1f}", f"{r['p99']:.1f}", f"{r['rps'] / bare:.2f}",
@@ -313,7 +316,6 @@ def main():
             "met" if ratios[name] >= target else "NOT met",
         )
     print("errors:", errors)
-    return 0
 
 
 def prime(env, interest_ids, ticked):

@@ -27,6 +27,15 @@ class RemoteInterest(models.Model):
     label = models.CharField(max_length=200, blank=True, help_text="What members see. Empty: the iMIS prompt.")
     description = models.TextField(blank=True, help_text="Shown under the checkbox.")
     group = models.CharField("group heading", max_length=100, blank=True)
+    # French for members whose page is in French; empty: the fields above (never an empty box).
+    label_fr = models.CharField("label (French)", max_length=200, blank=True, help_text="Empty: the label above.")
+    description_fr = models.TextField("description (French)", blank=True, help_text="Empty: the description above.")
+    group_fr = models.CharField(
+        "group heading (French)",
+        max_length=100,
+        blank=True,
+        help_text="Once per group is enough: its other interests take it. Empty: the group heading above.",
+    )
     position = models.PositiveIntegerField(default=0, db_index=True)
     visible = models.BooleanField(default=False, help_text="Shown on the member form.")
     present_in_imis = models.BooleanField("present in iMIS", default=True, editable=False)

@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from preference_center.admin_base import ReadOnlyAdmin
 
@@ -131,6 +132,14 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         self.message_user(request, f"{count} event(s) will be sent again.", messages.SUCCESS)
 
 
+def _save_url(request, group):
+    """The "add a saved target group" form, filled with this combination (the admin reads comma-separated ids)."""
+    if group is None or not request.user.has_perm("mailing.add_savedtargetgroup"):
+        return ""
+    query = {name: ",".join(map(str, ids)) for name, ids in group.parts().items() if ids}
+    return reverse("admin:mailing_savedtargetgroup_add") + "?" + urlencode(query)
+
+
 @admin.register(TargetGroup)
 class TargetGroupAdmin(ReadOnlyAdmin):
     """Each interest on the form as a target group: sizes, export; combinations and charts pages."""
@@ -194,6 +203,7 @@ class TargetGroupAdmin(ReadOnlyAdmin):
             "error": error,
             "can_export": self._can_export(request),
             "export_url": reverse("admin:mailing_targetgroup_export") + "?" + group.query_string() if group else "",
+            "save_url": _save_url(request, group),
         }
         return TemplateResponse(request, "admin/mailing/targetgroup/combine.html", context)
 
@@ -243,3 +253,6 @@ class TargetGroupAdmin(ReadOnlyAdmin):
             ],
         }
         return TemplateResponse(request, "admin/mailing/targetgroup/charts.html", context)
+
+
+from . import saved_groups_admin  # noqa: E402, F401 - saved target groups, in a module of their own

@@ -12,14 +12,15 @@ from subscribers.services.links import csv_chunks
 from .selectors import TargetGroupSpec, export_rows
 
 
-def export_filename(group: TargetGroupSpec) -> str:
-    name = slugify(group.describe())[:80] or "target-group"
-    return f"{name}-{timezone.localdate():%Y-%m-%d}.csv"
+def export_filename(group: TargetGroupSpec, name: str = "") -> str:
+    """The file's name: the saved group's name if it has one, else what the combination is."""
+    stem = slugify(name or group.describe())[:80] or "target-group"
+    return f"{stem}-{timezone.localdate():%Y-%m-%d}.csv"
 
 
-def export_response(group: TargetGroupSpec) -> StreamingHttpResponse:
+def export_response(group: TargetGroupSpec, name: str = "") -> StreamingHttpResponse:
     """The group's members with their personal links, as a streamed CSV attachment."""
     response = StreamingHttpResponse(csv_chunks(export_rows(group=group)), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{export_filename(group)}"'
+    response["Content-Disposition"] = f'attachment; filename="{export_filename(group, name)}"'
     response["Cache-Control"] = "no-store"  # personal links: no copy in a proxy or the browser cache
     return response

@@ -97,3 +97,28 @@ class TargetGroup(RemoteInterest):
         verbose_name = "target group"
         ordering = ["position", "id"]
         permissions = [("export_targetgroup", "Can export target groups with members' personal links")]
+
+
+class SavedTargetGroup(models.Model):
+    """A named combination of interests staff keep, as Informz users keep saved target groups: the mailable
+    members with ANY of `any_of` on, ALL of `all_of` on and NONE of `none_of` on (selectors.TargetGroupSpec).
+    Sized and exported as it stands when asked, never frozen."""
+
+    name = models.CharField(max_length=100, unique=True, help_text="How your mailings call it, e.g. “Policy news”.")
+    any_of = models.ManyToManyField(RemoteInterest, blank=True, related_name="+", verbose_name="members with any of")
+    all_of = models.ManyToManyField(RemoteInterest, blank=True, related_name="+", verbose_name="…and with all of")
+    none_of = models.ManyToManyField(
+        RemoteInterest, blank=True, related_name="+", verbose_name="…minus members with any of"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, editable=False, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "saved target group"
+
+    def __str__(self):
+        return self.name

@@ -2,10 +2,12 @@
 
 import logging
 
-from django.conf import settings
 from django.http import HttpResponseNotFound, HttpResponseServerError
 from django.template import loader
+from django.utils.translation import get_language
 from django.views.decorators.csrf import requires_csrf_token
+
+from branding.selectors import brand_published
 
 logger = logging.getLogger(__name__)
 _PLAIN_500 = "<!doctype html><title>Server error</title><h1>Something went wrong</h1><p>Please try again later.</p>"
@@ -13,8 +15,7 @@ _PLAIN_500 = "<!doctype html><title>Server error</title><h1>Something went wrong
 
 @requires_csrf_token
 def page_not_found(request, exception=None):
-    context = {"association_name": settings.ASSOCIATION_NAME}
-    return HttpResponseNotFound(loader.render_to_string("404.html", context, request))
+    return HttpResponseNotFound(loader.render_to_string("404.html", {}, request))
 
 
 @requires_csrf_token
@@ -22,7 +23,8 @@ def server_error(request):
     # No request context and no database: whatever failed (the database, a context processor) must not
     # fail this page too. If even the template fails, a plain page.
     try:
-        body = loader.render_to_string("500.html", {"association_name": settings.ASSOCIATION_NAME})
+        brand = brand_published(get_language(), database=False)  # what the cache holds, else the default
+        body = loader.render_to_string("500.html", {"brand": brand})
     except Exception:
         logger.exception("the 500 page could not be rendered")
         body = _PLAIN_500

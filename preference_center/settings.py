@@ -9,6 +9,12 @@ from pathlib import Path
 
 import environ
 
+from preference_center.lib.database_settings import (
+    imis_database_settings,
+    postgres_for_our_data,
+    sqlite_for_several_processes,
+)
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -35,11 +41,13 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_celery_beat",
+    "adminsortable2",  # drag and drop order of the interests list, saved in place
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "preference_center",
     "interests",
+    "branding",  # the association's brand on the member pages
     "subscribers",
     "sync",
     "mailing",
@@ -77,6 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "branding.context_processors.brand",  # the association's brand on the member pages
             ],
         },
     },
@@ -88,77 +97,16 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'preference_center.sqlite3'}"),
 }
 # Persistent connections: opening one per request (PostgreSQL forks a backend for each) cost the member's
-# page three quarters of its throughput in bench/page.py (docs/benchmarks.md). Health checks: a connection
+# page most of its throughput in bench/page.py (docs/benchmarks.md). Health checks: a connection
 # that died with a database restart is replaced before a request uses it, instead of failing that request.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)  # without a round trip: preference_center.lib.postgresql
 
-
-def postgres_for_our_data(config):
-    """PostgreSQL for our data: parameters bound by the server, not quoted into the SQL text by psycopg in
-    Python, and the statements a connection repeats prepared once, after 5 runs (parsing and planning the
-    member's save cost PostgreSQL more than running it). A pooler in transaction mode that cannot keep
-    prepared statements (PgBouncer before 1.21) needs DATABASE_PREPARED_STATEMENTS=false."""
-    if config["ENGINE"] == "django.db.backends.postgresql":
-        config["ENGINE"] = "preference_center.lib.postgresql"  # health checks without a round trip
-        options = config.setdefault("OPTIONS", {})
-        options.setdefault("server_side_binding", True)
-        options.setdefault("prepare_threshold", 5 if env.bool("DATABASE_PREPARED_STATEMENTS", default=True) else None)
-    return config
-
-
 postgres_for_our_data(DATABASES["default"])
-
-
-def sqlite_for_several_processes(config):
-    """SQLite shared by gunicorn's workers (the embedded default): transactions take the write lock when
-    they begin, so that a read-then-write transaction (a save, a claim) waits for another writer instead of
-    failing with "database is locked" when it upgrades; WAL lets readers go on meanwhile."""
-    if config["ENGINE"] == "django.db.backends.sqlite3":
-        config.setdefault("OPTIONS", {}).update(
-            {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
-        )
-    return config
-
-
 sqlite_for_several_processes(DATABASES["default"])
 
 IMIS_DB_ALIAS = "imis"
-
-
-def imis_database_settings():
-    """The `imis` alias: IMIS_DATABASE_URL, or IMIS_HOST/IMIS_NAME/... parts for SQL Server, or the
-    SQLite sandbox file by default."""
-    url = env.str("IMIS_DATABASE_URL", default="")
-    if not url and env.str("IMIS_HOST", default=""):
-        url = "mssql://{user}:{password}@{host}:{port}/{name}".format(
-            user=env.str("IMIS_USER", default=""),
-            password=env.str("IMIS_PASSWORD", default=""),
-            host=env.str("IMIS_HOST"),
-            port=env.int("IMIS_PORT", default=1433),
-            name=env.str("IMIS_NAME", default="imis"),
-        )
-    if not url:
-        url = f"sqlite:///{VAR_DIR / 'imis_sandbox.sqlite3'}"
-    config = env.db_url_config(url)
-    if config["ENGINE"] == "mssql":
-        encrypt = env.bool("IMIS_ENCRYPT", default=True)
-        trust = env.bool("IMIS_TRUST_SERVER_CERTIFICATE", default=False)
-        config["OPTIONS"] = {
-            "python_driver": "mssql_python",
-            "extra_params": "Encrypt={};TrustServerCertificate={}".format(
-                "yes" if encrypt else "no", "yes" if trust else "no"
-            ),
-            "connection_timeout": env.int("IMIS_CONNECT_TIMEOUT", default=15),
-            "connection_retries": 1,
-            "query_timeout": env.int("IMIS_QUERY_TIMEOUT", default=60),
-        }
-    elif config["ENGINE"] == "django.db.backends.postgresql":
-        config.setdefault("OPTIONS", {})["connect_timeout"] = env.int("IMIS_CONNECT_TIMEOUT", default=15)
-    return sqlite_for_several_processes(config)
-
-
-DATABASES[IMIS_DB_ALIAS] = imis_database_settings()
+DATABASES[IMIS_DB_ALIAS] = imis_database_settings(VAR_DIR)
 DATABASE_ROUTERS = ["preference_center.routers.ImisRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -219,6 +167,9 @@ IMIS_ACTIVITY_TYPE = env.str("IMIS_ACTIVITY_TYPE", default="iOptout")
 IMIS_SOURCE_SYSTEM = env.str("IMIS_SOURCE_SYSTEM", default="PREFCTR")
 IMIS_UPDATED_BY = env.str("IMIS_UPDATED_BY", default="PREFCENTER")
 IMIS_CREATE_MISSING_UD_ROWS = env.bool("IMIS_CREATE_MISSING_UD_ROWS", default=False)
+# The member's language in iMIS, if it keeps one: "Name.COLUMN" or "TABLE.COLUMN" of a table keyed by ID (a UD
+# table); over REST the CsContact property named by IMIS_API_CONTACT_PROPERTIES["language"]. Links carry it.
+IMIS_LANGUAGE_FIELD = env.str("IMIS_LANGUAGE_FIELD", default="")
 # iMIS REST API (iMIS EMS / Cloud): the site's base URL (with its virtual directory, if any) and a staff
 # service user of its own (a second login expires the first one's token).
 IMIS_API_URL = env.str("IMIS_API_URL", default="")
@@ -262,9 +213,6 @@ CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="REMOTE_ADDR")
 ASSOCIATION_NAME = env.str("ASSOCIATION_NAME", default="")
 # A roster pull holds a lock this long at most (a crashed pull frees it after this).
 IMIS_PULL_LOCK_SECONDS = env.int("IMIS_PULL_LOCK_SECONDS", default=3600)
-# bench/page.py only: serve /bench/bare/, the bare template view the member pages are measured against.
-# Never on in production.
-BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
 
 # --- The push (sync/services/push.py) ----------------------------------------------------------------
 # Changes per iMIS transaction.

@@ -11,5 +11,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the member pages' language switcher
     path("api/", include("mailing.api.urls")),
     path("", include("ops.urls")),  # /healthz, /readyz, /metrics (answered by ops.middleware.ProbeMiddleware)
+    path("", include("branding.urls")),  # the brand's stylesheet and logo
     path("", include("subscribers.urls")),
 ]

@@ -1,10 +1,4 @@
-"""The member's form.
-
-Rendering 20 checkboxes through crispy-forms on every request is slow, and the markup is the same for
-every member: only the ticks differ. So the interest fieldsets are rendered once per interest
-configuration (the tuple of InterestSpec is the cache key: any change by staff makes a new key) and split
-at each checkbox; a request joins the pieces with " checked" where the member's value is on.
-"""
+"""The member's form: its fields and what a POST of it means (its HTML: form_page)."""
 
 from __future__ import annotations
 
@@ -13,14 +7,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Fieldset, Layout
-from crispy_forms.utils import render_crispy_form
 from django import forms
 from django.core import signing
 from django.utils.html import escape
-from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .selectors import FormState, InterestSpec
@@ -35,7 +24,6 @@ SHOWN_MAX_AGE = 7 * 86400
 FORM_KEYS = {"csrfmiddlewaretoken", "action", "confirm_email", SHOWN_FIELD}
 INTEREST_KEY = re.compile(r"^interest_(\d+)$")
 CHECKBOX_ON = {"on", "1", "true"}
-_MARKER = re.compile(r' data-pc="(\d+)"')
 
 
 class StrictCheckboxField(forms.BooleanField):
@@ -108,7 +96,7 @@ class LostLinkForm(forms.Form):
     )
 
 
-def _literal(text: str) -> str:
+def literal(text: str) -> str:
     """Staff and iMIS text as inert HTML: crispy outputs help texts with |safe and renders legends as
     templates, so escape it and neutralise template braces."""
     return str(escape(text)).replace("{", "&#123;").replace("}", "&#125;")
@@ -126,7 +114,7 @@ def form_class(specs: tuple[InterestSpec, ...]) -> type[BasePreferenceForm]:
     fields = {
         spec.field_name: StrictCheckboxField(
             label=spec.label,
-            help_text=_literal(spec.description),
+            help_text=literal(spec.description),
             widget=StrictCheckboxInput(attrs={"data-pc": str(spec.id)}),
         )
         for spec in specs
@@ -153,43 +141,6 @@ def posted_choices(data, specs: Iterable[InterestSpec]) -> dict[int, bool] | Non
             return None
         wanted[spec.id] = value
     return wanted
-
-
-def interest_fieldsets_markup(specs: tuple[InterestSpec, ...]) -> str:
-    """The crispy-rendered fieldsets of one interest configuration, unticked, each checkbox's <input> tag
-    ending with a ` data-pc="<interest id>"` marker where a tick goes; in the active language."""
-    return _fieldsets_markup(specs, get_language())
-
-
-@functools.lru_cache(maxsize=32)
-def _fieldsets_markup(specs: tuple[InterestSpec, ...], language: str) -> str:
-    """interest_fieldsets_markup, cached per configuration and language (the default heading is translated)."""
-    form = form_class(specs)()
-    helper = FormHelper()
-    helper.form_tag = False
-    helper.disable_csrf = True
-    helper.layout = Layout(
-        *(Fieldset(_literal(heading), *(spec.field_name for spec in members)) for heading, members in groups(specs))
-    )
-    return mark_safe(str(render_crispy_form(form, helper)))  # noqa: S308 - rendered from escaped labels
-
-
-@functools.lru_cache(maxsize=32)
-def _pieces(specs: tuple[InterestSpec, ...], language: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    """The crispy-rendered fieldsets, split just before the end of each checkbox's <input> tag."""
-    parts = _MARKER.split(_fieldsets_markup(specs, language))
-    return tuple(parts[0::2]), tuple(int(pk) for pk in parts[1::2])
-
-
-def interest_fieldsets(specs: tuple[InterestSpec, ...], values: dict[int, bool]) -> str:
-    """The interest fieldsets with the member's ticks: cached markup, a join per request."""
-    chunks, ids = _pieces(specs, get_language())
-    out = [chunks[0]]
-    for pk, chunk in zip(ids, chunks[1:], strict=True):
-        if values.get(pk):
-            out.append(" checked")
-        out.append(chunk)
-    return mark_safe("".join(out))  # noqa: S308 - rendered by crispy-forms from escaped labels
 
 
 # --- what the page showed -----------------------------------------------------------------------------

@@ -26,6 +26,12 @@ class Subscriber(models.Model):
     status = models.CharField("status in iMIS", max_length=5, blank=True)
     is_company = models.BooleanField(default=False)
     exclude_mail = models.BooleanField(default=False)
+    language = models.CharField(
+        max_length=7,
+        blank=True,
+        help_text="The member's language from iMIS (IMIS_LANGUAGE_FIELD), one of LANGUAGES; empty: unknown, the "
+        "browser decides. Their links carry it.",
+    )
     active = models.BooleanField(default=True, help_text="Still in the iMIS roster.")
     # Set by every roster pull that sees the member: the ones a complete pull did not see are gone.
     last_seen_in_imis_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -52,9 +58,9 @@ class Preference(models.Model):
     # No index of their own: unique_preference (subscriber, interest) and (interest, value) lead with them.
     # Every save updates these rows; each index is one more write per row.
     # No foreign-key constraint in the database either: a first pull inserts millions of rows, and checking
-    # each one's member and interest at commit took a third of it (30 s of 90 s for 100,000 members x 60
-    # interests). Members and interests are never deleted (deactivated, hidden; the admin refuses, and
-    # PreferenceChange protects them), so no row can lose its member or interest.
+    # each one's member and interest at commit was a large part of it (docs/benchmarks.md). Members and
+    # interests are never deleted (deactivated, hidden; the admin refuses, and PreferenceChange protects
+    # them), so no row can lose its member or interest.
     subscriber = models.ForeignKey(
         Subscriber, on_delete=models.CASCADE, related_name="preferences", db_index=False, db_constraint=False
     )

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, FilteredRelation, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import get_language
 
 from interests.models import RemoteInterest, display_label
 
@@ -24,14 +25,6 @@ class InterestSpec:
     label: str
     description: str
     group: str
-
-    def __hash__(self):
-        # The tuple of specs keys the caches of rendered markup on every request: hash once, not per call.
-        try:
-            return self.__dict__["_hash"]
-        except KeyError:
-            value = self.__dict__["_hash"] = hash((self.id, self.label, self.description, self.group))
-            return value
 
     @property
     def field_name(self):
@@ -74,20 +67,51 @@ def form_states(*, subscriber_ids, specs: tuple[InterestSpec, ...] | None = None
     }
 
 
+# What the form shows of an interest, in the order _specs reads them.
+_SPEC_COLUMNS = (
+    "id",
+    "label",
+    "prompt",
+    "field_name",
+    "description",
+    "group",
+    "label_fr",
+    "description_fr",
+    "group_fr",
+)
+
+
+@functools.lru_cache(maxsize=32)
+def specs_of(rows: tuple[tuple, ...], language: str | None) -> tuple[InterestSpec, ...]:
+    """InterestSpec of each row (_SPEC_COLUMNS) in `language`: French where staff wrote it, else the default
+    language. A group's French heading, written on any of its interests, heads the whole group.
+
+    The same configuration and language give the same tuple object: the caches keyed by it (the form's
+    markup, its form class) find their entry by identity instead of comparing every interest on every
+    request."""
+    if language != "fr":
+        return tuple(InterestSpec(r[0], display_label(r[1], r[2], r[3]), r[4], r[5]) for r in rows)
+    headings = {}
+    for row in rows:
+        if row[8]:
+            headings.setdefault(row[5], row[8])
+    return tuple(
+        InterestSpec(r[0], r[6] or display_label(r[1], r[2], r[3]), r[7] or r[4], r[8] or headings.get(r[5], r[5]))
+        for r in rows
+    )
+
+
 def form_state(*, subscriber_id: int | None) -> FormState:
-    """The interests on the form (visible and present in iMIS, by position) with the member's values, in
-    one query whatever the number of interests. No Preference row reads as unticked."""
-    rows = (
+    """The interests on the form (visible and present in iMIS, by position) in the active language, with the
+    member's values, in one query whatever the number of interests. No Preference row reads as unticked."""
+    rows = list(
         RemoteInterest.objects.on_form()
         .annotate(mine=FilteredRelation("preferences", condition=Q(preferences__subscriber_id=subscriber_id)))
         .order_by("position", "id")
-        .values_list("id", "label", "prompt", "field_name", "description", "group", "mine__value")
+        .values_list(*_SPEC_COLUMNS, "mine__value")
     )
-    specs, values = [], {}
-    for pk, label, prompt, field_name, description, group, value in rows:
-        specs.append(InterestSpec(pk, display_label(label, prompt, field_name), description, group))
-        values[pk] = bool(value)
-    return FormState(specs=tuple(specs), values=values)
+    specs = specs_of(tuple(row[:-1] for row in rows), get_language())
+    return FormState(specs=specs, values={row[0]: bool(row[-1]) for row in rows})
 
 
 @functools.cache
@@ -98,7 +122,8 @@ def _member_form_sql() -> str:
     # The names come from the models and are quoted; the member's id is a parameter.
     return (
         "SELECT s.id, s.imis_id, s.email, s.first_name, s.token_version, s.exclude_mail, "  # noqa: S608
-        f"i.id, i.label, i.prompt, i.field_name, i.description, i.{quote('group')}, p.value "
+        f"i.id, i.label, i.prompt, i.field_name, i.description, i.{quote('group')}, "
+        "i.label_fr, i.description_fr, i.group_fr, p.value "
         f"FROM {subscriber} s "
         f"LEFT JOIN {interest} i ON i.visible AND i.present_in_imis "  # RemoteInterestQuerySet.on_form
         f"LEFT JOIN {preference} p ON p.subscriber_id = s.id AND p.interest_id = i.id "
@@ -129,12 +154,9 @@ def member_form_of(payload: tokens.LinkPayload) -> tuple[Subscriber, FormState] 
         ["id", "imis_id", "email", "first_name", "exclude_mail", "active", "token_version"],
         [sid, imis_id, email, first_name, exclude_mail, True, token_version],
     )
-    specs, values = [], {}
-    for *_, pk, label, prompt, field_name, description, group, value in rows:
-        if pk is not None:  # no interest on the form: one row of NULLs
-            specs.append(InterestSpec(pk, display_label(label, prompt, field_name), description, group))
-            values[pk] = bool(value)
-    return subscriber, FormState(specs=tuple(specs), values=values)
+    interests = [row[6:] for row in rows if row[6] is not None]  # no interest on the form: one row of NULLs
+    specs = specs_of(tuple(row[:-1] for row in interests), get_language())
+    return subscriber, FormState(specs=specs, values={row[0]: bool(row[-1]) for row in interests})
 
 
 def mailable_subscribers():

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
+from preference_center.lib.locale import LINK_LANGUAGE_PARAM
+
 SALT = "subscribers.tokens.personal-link"
 _signer_cache = {}
 
@@ -62,11 +64,19 @@ def read_token(token: str) -> LinkPayload | None:
     return LinkPayload(subscriber_id=payload[0], token_version=payload[1])
 
 
+def language_query(language: str) -> str:
+    """What a link adds for the member's language (`?lang=fr`), or nothing when it is unknown: the page then
+    speaks the browser's language (preference_center.lib.locale)."""
+    return f"?{LINK_LANGUAGE_PARAM}={language}" if language else ""
+
+
 def preference_url(subscriber) -> str:
     """The absolute URL of the member's preference form, for the mailing's merge field."""
-    return settings.SITE_URL + reverse("preference_form", args=[make_token(subscriber)])
+    url = settings.SITE_URL + reverse("preference_form", args=[make_token(subscriber)])
+    return url + language_query(subscriber.language)
 
 
 def one_click_url(subscriber) -> str:
     """The absolute RFC 8058 one-click URL, for the mailing's List-Unsubscribe header."""
-    return settings.SITE_URL + reverse("one_click", args=[make_token(subscriber)])
+    url = settings.SITE_URL + reverse("one_click", args=[make_token(subscriber)])
+    return url + language_query(subscriber.language)

@@ -7,23 +7,22 @@ indexed or cached, and never leak the token through the Referer header.
 from __future__ import annotations
 
 import functools
-import re
-import secrets
 
 from django.conf import settings
 from django.core import signing
 from django.http import HttpResponse, HttpResponseRedirect
-from django.middleware.csrf import CsrfViewMiddleware, get_token
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
-from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import forms, selectors, tokens
+from branding.selectors import brand_published
+
+from . import form_page, forms, selectors, tokens
 from .models import PreferenceChange, Subscriber
 from .ratelimits import over_limit, over_rate, parse_rate
 from .services.links import links_mail_request
@@ -42,13 +41,7 @@ SAVE = "save"
 
 
 def home(request):
-    return render(request, "home.html")
-
-
-def bench_bare(request):
-    """The ceiling of bench/page.py: a small template through the same middleware, no database, no cache.
-    Routed only when settings.BENCH_VIEWS is on."""
-    return render(request, "subscribers/bench_bare.html", {"name": "member"})
+    return _page(request, "home.html")
 
 
 # --- plumbing -----------------------------------------------------------------------------------------
@@ -71,7 +64,6 @@ def _limited(request, group, rate, key=_ip_key) -> bool:
 
 
 def _page(request, template, context=None, status=200):
-    context = {"association_name": settings.ASSOCIATION_NAME, **(context or {})}
     return render(request, template, context, status=status)
 
 
@@ -143,7 +135,11 @@ def preference_form(request, token, link):
             return _link_invalid(request)
         return _form_page(request, *loaded, confirm=confirm)
 
-    specs = selectors.form_specs()
+    loaded = selectors.member_form_of(link)  # the GET's one statement: the interests on the form, the member
+    if loaded is None:
+        return _link_invalid(request)
+    subscriber, state = loaded
+    specs = state.specs
     unknown = forms.unknown_keys(request.POST, specs)
     action = request.POST.get("action", SAVE)
     posted = forms.posted_choices(request.POST, specs)
@@ -164,15 +160,12 @@ def preference_form(request, token, link):
     else:
         changed = forms.changed_choices(posted, shown)
     if confirm:
-        confirm_form = forms.ConfirmEmailForm(request.POST, expected_email=_email_of(link))
+        confirm_form = forms.ConfirmEmailForm(request.POST, expected_email=subscriber.email)
         if not confirm_form.is_valid():
-            loaded = selectors.member_form_of(link)
-            if loaded is None:
-                raise NotAMember("gone while the form was open")
             return _render_form(request, *loaded, posted, shown_value, confirm_form=confirm_form, status=400)
 
     changes = preferences_save(
-        subscriber=Subscriber(id=link.subscriber_id),
+        subscriber=subscriber,
         wanted=changed,
         source=PreferenceChange.Source.FORM,
         user_agent=_user_agent(request),
@@ -204,7 +197,7 @@ def _render_form(request, subscriber, state, values, shown, confirm_form=None, s
         request,
         "subscribers/preferences.html",
         {
-            "fieldsets": forms.interest_fieldsets(specs, values) if specs else "",
+            "fieldsets": form_page.fieldsets(specs, values),
             "has_interests": bool(specs),
             "masked_email": selectors.mask_email(subscriber.email),
             "first_name": subscriber.first_name,
@@ -215,66 +208,17 @@ def _render_form(request, subscriber, state, values, shown, confirm_form=None, s
     )
 
 
-# The form page is the same for every member but for a few values. It is rendered from the template once
-# per interest configuration and variant, with these slots in place of the values (and the fieldsets'
-# tick markers), and split there; a request joins the pieces. The slot name is random per process, so that
-# no staff or member text (escaped anyway) can imitate one.
-_SLOT = f"pc-slot-{secrets.token_hex(8)}-"
-_HOLES = re.compile(rf'{_SLOT}(\w+)-| data-pc="(\d+)"')
-
-
-@functools.lru_cache(maxsize=64)
-def _form_page_pieces(specs, *, greeting: bool, confirm: bool, association_name: str, language: str):
-    """preferences.html as (static chunks, holes between them): a hole is a slot name or an interest id. The
-    language is part of the key: the page is rendered in the active language, which is `language`."""
-    html = render_to_string(
-        "subscribers/preferences.html",
-        {
-            "association_name": association_name,
-            "fieldsets": forms.interest_fieldsets_markup(specs) if specs else "",
-            "has_interests": bool(specs),
-            "masked_email": f"{_SLOT}masked_email-",
-            "first_name": f"{_SLOT}first_name-" if greeting else "",
-            "confirm_form": forms.ConfirmEmailForm() if confirm else None,
-            "csrf_token": f"{_SLOT}csrf_token-",
-            "shown": f"{_SLOT}shown-",
-            "language_next": f"{_SLOT}path-",
-        },
-    )
-    parts = _HOLES.split(html)
-    holes = tuple(name or int(pk) for name, pk in zip(parts[1::3], parts[2::3], strict=True))
-    if sorted(h for h in holes if isinstance(h, int)) != sorted(spec.id for spec in specs):
-        raise AssertionError("preferences.html must show each interest's checkbox exactly once")
-    return tuple(parts[0::3]), holes
-
-
 def _form_page(request, subscriber, state, *, confirm):
-    """The member's form with their ticks: the cached pieces of preferences.html, joined."""
-    chunks, holes = _form_page_pieces(
-        state.specs,
-        greeting=bool(subscriber.first_name),
-        confirm=confirm,
-        association_name=settings.ASSOCIATION_NAME,
-        language=get_language(),
-    )
+    """The member's form with their ticks (form_page: the template's rendering, cached and joined)."""
     shown = forms.shown_sign(subscriber_id=subscriber.pk, token_version=subscriber.token_version, state=state)
-    slots = {
-        "masked_email": escape(selectors.mask_email(subscriber.email)),
-        "first_name": escape(subscriber.first_name),
-        "csrf_token": get_token(request),
-        "shown": escape(shown),
-        "path": escape(request.path),
-    }
-    values = state.values
-    out = [chunks[0]]
-    for hole, chunk in zip(holes, chunks[1:], strict=True):
-        if hole.__class__ is int:
-            if values.get(hole):
-                out.append(" checked")
-        else:
-            out.append(slots[hole])
-        out.append(chunk)
-    return HttpResponse("".join(out))
+    return form_page.page(
+        request,
+        subscriber=subscriber,
+        state=state,
+        shown=shown,
+        confirm=confirm,
+        brand=brand_published(get_language()),
+    )
 
 
 @require_GET
@@ -323,11 +267,9 @@ def _saved_page(request, token, link, changed):
 def one_click(request, token, link):
     confirm = settings.PREFERENCES_CONFIRM_EMAIL
     if request.method != "POST":
-        if selectors.member_form_of(link) is None:
-            return _link_invalid(request)
-        confirm_form = forms.ConfirmEmailForm() if confirm else None
-        return _page(request, "subscribers/one_click.html", {"token": token, "confirm_form": confirm_form})
-    if request.POST.get("List-Unsubscribe") != "One-Click":
+        return _one_click_page(request, token, link, forms.ConfirmEmailForm() if confirm else None)
+    one_click_post = request.POST.get("List-Unsubscribe") == "One-Click"
+    if not one_click_post:
         # The confirmation button of the GET page: an ordinary form, so CSRF applies, and so does the
         # forwarded-mail check (only the RFC 8058 POST of a mail client skips it).
         rejected = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
@@ -338,8 +280,7 @@ def one_click(request, token, link):
         if confirm:
             confirm_form = forms.ConfirmEmailForm(request.POST, expected_email=_email_of(link))
             if not confirm_form.is_valid():
-                context = {"token": token, "confirm_form": confirm_form}
-                return _page(request, "subscribers/one_click.html", context, status=400)
+                return _one_click_page(request, token, link, confirm_form, status=400)
     preferences_unsubscribe_all(
         subscriber=Subscriber(id=link.subscriber_id),
         token_version=link.token_version,
@@ -347,7 +288,22 @@ def one_click(request, token, link):
         user_agent=_user_agent(request),
         ip_address=client_ip(request),
     )
-    return _page(request, "subscribers/one_click_done.html", {"token": token})
+    if one_click_post:  # a mail provider's server, not a person: RFC 8058 asks for no page and no redirect
+        return HttpResponse(_("You are unsubscribed from these emails."), content_type="text/plain; charset=utf-8")
+    # POST/redirect/GET: reloading the page that follows posts nothing again.
+    return HttpResponseRedirect(reverse("one_click_done", args=[token]), status=303)
+
+
+def _one_click_page(request, token, link, confirm_form=None, *, template="subscribers/one_click.html", status=200):
+    """A page of the one-click flow with the member's masked address and the emails they receive now: the
+    ones that will stop (the confirmation), or any they chose again since (subscribers.unsubscribed)."""
+    loaded = selectors.member_form_of(link)
+    if loaded is None:
+        return _link_invalid(request)
+    subscriber, state = loaded
+    context = {"token": token, "confirm_form": confirm_form, "masked_email": selectors.mask_email(subscriber.email)}
+    context["receiving"] = [spec.label for spec in state.specs if state.values.get(spec.id)]
+    return _page(request, template, context, status=status)
 
 
 # --- lost link / not you ------------------------------------------------------------------------------

@@ -24,6 +24,14 @@ def imis_replica(request):
     yield alias
 
 
+@pytest.fixture(scope="session")
+def embedded_default(tmp_path_factory):
+    """An embedded default (SQLite for our data and iMIS) to run a test's scenario on (tests/embedded_helpers.py)."""
+    from tests.embedded_helpers import EmbeddedDefault
+
+    return EmbeddedDefault(tmp_path_factory.mktemp("embedded"))
+
+
 @pytest.fixture
 def redis_server():
     """A private redis-server on a free port (tests/workers.py): a test may stop, freeze or restart it."""
@@ -56,7 +64,7 @@ def q(alias, name):
 @pytest.fixture
 def member():
     """Jane, a mailable member with a first name (a test module may define its own)."""
-    from tests.members_helpers import make_subscriber
+    from tests.factories import make_subscriber
 
     return make_subscriber(email="jane.doe@example.org", first_name="Jane")
 
@@ -67,6 +75,18 @@ def _redis_breaker_closed():
     from preference_center.lib.breaker import redis_breaker
 
     redis_breaker.reset()
+
+
+@pytest.fixture(autouse=True)
+def _brand_read_afresh():
+    """Each test sees the brand its own database holds: this process's copy of the published brand and the
+    cache's are dropped (the database rolls back between tests, neither of them does)."""
+    from django.core.cache import cache
+
+    from branding import selectors
+
+    selectors.forget_local()
+    cache.delete(selectors.CACHE_KEY)
 
 
 @pytest.fixture

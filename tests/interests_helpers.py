@@ -1,12 +1,10 @@
-"""Helpers of the interests tests: staff users, interests, subscribers, and edits of the iMIS replica."""
+"""Helpers of the interests tests: staff users and edits of the iMIS replica (rows come from tests/factories.py)."""
 
 import contextlib
 
 from django.contrib.auth.models import Permission, User
 from django.db import connections
 
-from interests.models import RemoteInterest
-from subscribers.models import Preference, Subscriber
 from tests.conftest import q
 
 
@@ -15,21 +13,6 @@ def staff(username="staff", perms=()):
     user = User.objects.create_user(username, password="pw", is_staff=True)
     user.user_permissions.set(Permission.objects.filter(content_type__app_label="interests", codename__in=perms))
     return user
-
-
-def interest(field_name, table_name="ud_EmailPrefs", **kwargs):
-    kwargs.setdefault("prompt", field_name.title())
-    kwargs.setdefault("label", kwargs["prompt"])
-    return RemoteInterest.objects.create(table_name=table_name, field_name=field_name, **kwargs)
-
-
-def subscriber(imis_id, **kwargs):
-    kwargs.setdefault("email", f"{imis_id}@example.org")
-    return Subscriber.objects.create(imis_id=imis_id, **kwargs)
-
-
-def prefer(subscriber, interest, value=True):
-    return Preference.objects.create(subscriber=subscriber, interest=interest, value=value, imis_value=value)
 
 
 def execute(alias, sql, params=()):

@@ -1,68 +1,13 @@
-"""Helpers for the members tests: interests as discovery would create them, subscribers, their pages."""
+"""Helpers for the members tests: their choices and their pages (rows come from tests/factories.py)."""
 
-import itertools
 import re
 
 from django.conf import settings
 
-from interests.models import RemoteInterest
 from subscribers.forms import shown_sign
-from subscribers.models import Preference, Subscriber
+from subscribers.models import Preference
 from subscribers.selectors import form_state, member_form
 from subscribers.tokens import make_token, read_token
-
-SANDBOX_INTERESTS = [
-    ("ud_EmailPrefs", "NEWSLETTER", "Monthly newsletter", "News from the association, once a month", "News"),
-    ("ud_EmailPrefs", "EVENTS", "Events and conferences", "Invitations to meetings and the annual conference", "News"),
-    ("ud_EmailPrefs", "ADVOCACY_ALERT", "Advocacy alerts", "When legislation affects the profession", "Advocacy"),
-    ("UD_Topics", "Policy_Updates", "Policy updates", "", "Advocacy"),
-    ("UD_Topics", "Research_Digest", "Research digest", "A quarterly digest of new research", "Learning"),
-    ("UD_Topics", "CE_Credits", "Continuing education", "Courses that earn CE credits", "Learning"),
-    ("UD_Topics", "Volunteering", "Volunteer opportunities", "", ""),
-]
-_ids = itertools.count(1)
-
-
-def make_interests(n=3, visible=True, start=0):
-    """`n` interests: the sandbox's (from the `start`-th), then made-up ones (not in iMIS)."""
-    made = []
-    for position in range(start, start + n):
-        if position < len(SANDBOX_INTERESTS):
-            table, field, prompt, description, group = SANDBOX_INTERESTS[position]
-        else:
-            table, field, prompt, description, group = (
-                "ud_Extra",
-                f"TOPIC_{position:02d}",
-                f"Topic {position}",
-                f"About topic {position}",
-                f"Group {position // 5}",
-            )
-        made.append(
-            RemoteInterest.objects.create(
-                table_name=table,
-                field_name=field,
-                prompt=prompt,
-                description=description,
-                group=group,
-                position=(position + 1) * 10,
-                visible=visible,
-            )
-        )
-    return made
-
-
-def make_subscriber(**kwargs):
-    n = next(_ids)
-    defaults = {
-        "imis_id": f"9{n:05d}",
-        "email": f"jane{n}@example.org",
-        "first_name": "Jane",
-        "last_name": "Doe",
-        "full_name": "Jane Doe",
-        "status": "A",
-    }
-    defaults.update(kwargs)
-    return Subscriber.objects.create(**defaults)
 
 
 def values_of(subscriber):

@@ -1,21 +1,11 @@
-"""Rows the sync tests start from, created directly with the ORM, and iMIS read with the tests' own eyes."""
+"""The member's save as the sync tests start from it, and iMIS read with the tests' own eyes (rows come from
+tests/factories.py)."""
 
 from django.db import connections, transaction
 
-from interests.models import RemoteInterest
-from preference_center.imis.sandbox import member_id
-from subscribers.models import Preference, PreferenceChange, Subscriber
+from subscribers.models import Preference, PreferenceChange
 from sync.outbox import enqueue_push
 from tests.conftest import fetch, q
-
-
-def newsletter(**kwargs):
-    defaults = {"table_name": "ud_EmailPrefs", "field_name": "NEWSLETTER", "prompt": "Monthly newsletter"}
-    return RemoteInterest.objects.create(visible=True, **{**defaults, **kwargs})
-
-
-def subscriber(i):
-    return Subscriber.objects.get_or_create(imis_id=member_id(i), defaults={"email": f"member{i}@example.org"})[0]
 
 
 def member_saves(member, interest, value, *, source=PreferenceChange.Source.FORM):

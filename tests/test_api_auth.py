@@ -6,8 +6,8 @@ from django.test import Client, override_settings
 
 from mailing.models import ApiKey
 from mailing.services.api_keys import api_key_revoke, hash_key
-from tests.mailing_helpers import URLS, api_client, member
-from tests.members_helpers import make_interests
+from tests.factories import make_interests, make_subscriber
+from tests.mailing_helpers import URLS, api_client
 
 pytestmark = [pytest.mark.django_db, URLS]
 
@@ -65,8 +65,8 @@ def test_it_stores_only_a_hash_of_the_key():
 
 
 def test_it_lets_a_read_only_key_read_but_not_write():
-    [interest] = make_interests(1)
-    subscriber = member("1")
+    [interest] = make_interests(count=1)
+    subscriber = make_subscriber(imis_id="1")
     client, _, _ = api_client(scope=ApiKey.Scope.READ)
 
     assert client.get(f"/api/v1/members/{subscriber.imis_id}/").status_code == 200
@@ -86,7 +86,7 @@ def test_it_lets_a_read_only_key_read_but_not_write():
 
 
 def test_it_lets_a_read_only_key_look_members_up_by_email():
-    member("1", email="ann@example.org")
+    make_subscriber(imis_id="1", email="ann@example.org")
     client, _, _ = api_client(scope=ApiKey.Scope.READ)
 
     response = client.post("/api/v1/members/lookup/", {"email": "ann@example.org"}, content_type="application/json")

@@ -10,8 +10,8 @@ from django.test import Client
 
 from mailing.models import ApiKey
 from mailing.services.api_keys import KeyExceedsCreator, api_key_create
-from tests.mailing_helpers import URLS, api_client, member
-from tests.members_helpers import make_interests
+from tests.factories import make_interests, make_subscriber
+from tests.mailing_helpers import URLS, api_client
 
 pytestmark = [pytest.mark.django_db, URLS]
 STAFF_PERMISSIONS = ["add_apikey", "view_apikey", "change_apikey", "view_subscriber"]
@@ -40,8 +40,8 @@ def bearer(raw_key):
 
 @pytest.fixture
 def group():
-    [news] = make_interests(1)
-    member("00001", on=[news])
+    [news] = make_interests(count=1)
+    make_subscriber(imis_id="00001", on=[news])
     return news
 
 

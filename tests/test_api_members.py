@@ -8,8 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from mailing.models import ApiKey
 from subscribers.models import Preference, PreferenceChange
 from sync import outbox
-from tests.mailing_helpers import URLS, api_client, member
-from tests.members_helpers import make_interests, values_of
+from tests.factories import make_interests, make_subscriber
+from tests.mailing_helpers import URLS, api_client
+from tests.members_helpers import values_of
 
 pytestmark = [pytest.mark.django_db, URLS]
 
@@ -24,8 +25,8 @@ def patch(client, imis_id, choices):
 
 
 def test_it_shows_a_member_s_preferences_and_links_by_imis_id():
-    news, events = make_interests(2)
-    subscriber = member("00123", on=[news], exclude_mail=True)
+    news, events = make_interests(count=2)
+    subscriber = make_subscriber(imis_id="00123", on=[news], exclude_mail=True)
     client, _, _ = api_client()
 
     body = client.get("/api/v1/members/00123/").json()
@@ -40,7 +41,7 @@ def test_it_shows_a_member_s_preferences_and_links_by_imis_id():
 
 
 def test_it_404s_for_an_unknown_or_departed_member():
-    member("1", active=False)
+    make_subscriber(imis_id="1", active=False)
     client, _, _ = api_client()
 
     for imis_id in ("1", "2"):
@@ -50,9 +51,9 @@ def test_it_404s_for_an_unknown_or_departed_member():
 
 
 def test_it_finds_every_member_sharing_an_address_case_insensitively():
-    member("1", email="Family@Example.org")
-    member("2", email="family@example.org")
-    member("3", email="other@example.org")
+    make_subscriber(imis_id="1", email="Family@Example.org")
+    make_subscriber(imis_id="2", email="family@example.org")
+    make_subscriber(imis_id="3", email="other@example.org")
     client, _, _ = api_client()
 
     found = client.post("/api/v1/members/lookup/", {"email": " family@EXAMPLE.org "}, content_type="application/json")
@@ -63,7 +64,7 @@ def test_it_finds_every_member_sharing_an_address_case_insensitively():
 
 
 def test_it_looks_up_a_shared_address_in_as_many_queries_for_two_members_as_for_six():
-    news, events = make_interests(2)
+    news, events = make_interests(count=2)
     client, _, _ = api_client()
 
     def lookup(email):
@@ -72,9 +73,9 @@ def test_it_looks_up_a_shared_address_in_as_many_queries_for_two_members_as_for_
         return body["results"], len(queries)
 
     for n in range(2):
-        member(f"a{n}", email="two@example.org", on=[news] if n else [])
+        make_subscriber(imis_id=f"a{n}", email="two@example.org", on=[news] if n else [])
     for n in range(6):
-        member(f"b{n}", email="six@example.org", on=[events] if n % 2 else [news, events])
+        make_subscriber(imis_id=f"b{n}", email="six@example.org", on=[events] if n % 2 else [news, events])
     lookup("nobody@example.org")  # the key's first use of the run records it: not what is measured
     two, two_queries = lookup("two@example.org")
     six, six_queries = lookup("six@example.org")
@@ -99,8 +100,8 @@ def test_it_saves_an_api_write_like_a_form_write_with_history_from_source_api(
 ):
     pushes = []
     monkeypatch.setattr(outbox, "push_soon", lambda: pushes.append(True))
-    news, events, alerts = make_interests(3)
-    subscriber = member("7", on=[events])
+    news, events, alerts = make_interests(count=3)
+    subscriber = make_subscriber(imis_id="7", on=[events])
     client, api_key, _ = api_client(scope=ApiKey.Scope.READ_WRITE, name="Mailer")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -126,8 +127,8 @@ def test_it_saves_an_api_write_like_a_form_write_with_history_from_source_api(
 
 
 def test_it_writes_nothing_when_nothing_changes():
-    [news] = make_interests(1)
-    member("7", on=[news])
+    [news] = make_interests(count=1)
+    make_subscriber(imis_id="7", on=[news])
     client, _, _ = api_client(scope=ApiKey.Scope.READ_WRITE)
 
     response = patch(client, "7", [(news.pk, True)])
@@ -137,10 +138,10 @@ def test_it_writes_nothing_when_nothing_changes():
 
 
 def test_it_refuses_an_unknown_interest_and_saves_nothing():
-    news, hidden = make_interests(2)
+    news, hidden = make_interests(count=2)
     hidden.visible = False
     hidden.save()
-    subscriber = member("7")
+    subscriber = make_subscriber(imis_id="7")
     client, _, _ = api_client(scope=ApiKey.Scope.READ_WRITE)
 
     response = patch(client, "7", [(news.pk, True), (hidden.pk, True), (999999, False)])
@@ -167,7 +168,7 @@ def test_it_refuses_an_unknown_interest_and_saves_nothing():
     ],
 )
 def test_it_explains_a_malformed_body(body, detail):
-    member("7")
+    make_subscriber(imis_id="7")
     client, _, _ = api_client(scope=ApiKey.Scope.READ_WRITE)
 
     response = client.patch("/api/v1/members/7/preferences/", body, content_type="application/json")
@@ -178,8 +179,8 @@ def test_it_explains_a_malformed_body(body, detail):
 
 
 def test_it_refuses_an_interest_listed_twice():
-    [news] = make_interests(1)
-    member("7")
+    [news] = make_interests(count=1)
+    make_subscriber(imis_id="7")
     client, _, _ = api_client(scope=ApiKey.Scope.READ_WRITE)
 
     response = patch(client, "7", [(news.pk, True), (news.pk, False)])
@@ -190,7 +191,7 @@ def test_it_refuses_an_interest_listed_twice():
 
 
 def test_it_refuses_json_that_is_not_json():
-    member("7")
+    make_subscriber(imis_id="7")
     client, _, _ = api_client(scope=ApiKey.Scope.READ_WRITE)
 
     response = client.patch("/api/v1/members/7/preferences/", "{not json", content_type="application/json")
@@ -204,9 +205,9 @@ def test_it_pushes_an_api_write_to_imis_like_a_form_write(imis_pg, django_captur
     from preference_center.imis.sandbox import member_id
     from tests.conftest import fetch, q
 
-    [news] = make_interests(1)  # ud_EmailPrefs.NEWSLETTER, a field of the sandbox
+    [news] = make_interests(count=1)  # ud_EmailPrefs.NEWSLETTER, a field of the sandbox
     imis_id = member_id(3)
-    subscriber = member(imis_id)
+    subscriber = make_subscriber(imis_id=imis_id)
     fetch(  # iMIS holds "off", as does our side (no Preference row yet): the API turns it on
         "imis",
         f"UPDATE {q('imis', 'ud_EmailPrefs')} SET {q('imis', 'NEWSLETTER')} = FALSE WHERE {q('imis', 'ID')} = %s "
@@ -237,8 +238,8 @@ def test_it_pushes_an_api_write_to_imis_like_a_form_write(imis_pg, django_captur
 
 
 def test_answers_with_personal_links_are_never_cached():
-    news, _ = make_interests(2)
-    member("00123", on=[news])
+    news, _ = make_interests(count=2)
+    make_subscriber(imis_id="00123", on=[news])
     client, _, _ = api_client()
 
     answers = [

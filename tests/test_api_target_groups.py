@@ -6,18 +6,19 @@ import io
 import pytest
 from django.test import override_settings
 
-from tests.mailing_helpers import URLS, api_client, member
-from tests.members_helpers import make_interests, member_of, token_of
+from tests.factories import make_interests, make_subscriber
+from tests.mailing_helpers import URLS, api_client
+from tests.members_helpers import member_of, token_of
 
 pytestmark = [pytest.mark.django_db, URLS]
 
 
 def test_it_lists_the_interests_on_the_form_with_their_group_sizes():
-    news, events, hidden = make_interests(3)
+    news, events, hidden = make_interests(count=3)
     hidden.visible = False
     hidden.save()
-    member("1", on=[news, events])
-    member("2", on=[news])
+    make_subscriber(imis_id="1", on=[news, events])
+    make_subscriber(imis_id="2", on=[news])
     client, _, _ = api_client()
 
     response = client.get("/api/v1/interests/")
@@ -30,10 +31,10 @@ def test_it_lists_the_interests_on_the_form_with_their_group_sizes():
 
 
 def test_it_shows_one_target_group_and_404s_for_an_interest_not_on_the_form():
-    news, hidden = make_interests(2)
+    news, hidden = make_interests(count=2)
     hidden.visible = False
     hidden.save()
-    member("1", on=[news])
+    make_subscriber(imis_id="1", on=[news])
     client, _, _ = api_client()
 
     assert client.get(f"/api/v1/target-groups/{news.pk}/").json() == {
@@ -48,10 +49,10 @@ def test_it_shows_one_target_group_and_404s_for_an_interest_not_on_the_form():
 
 @override_settings(MAILING_API_PAGE_SIZE=2)
 def test_it_pages_through_a_group_s_members_with_a_cursor():
-    [news] = make_interests(1)
+    [news] = make_interests(count=1)
     for n in range(5):
-        member(f"{n:03d}", on=[news])
-    member("999", off=[news])
+        make_subscriber(imis_id=f"{n:03d}", on=[news])
+    make_subscriber(imis_id="999", off=[news])
     client, _, _ = api_client()
 
     pages, url = [], f"/api/v1/target-groups/{news.pk}/members/"
@@ -64,8 +65,8 @@ def test_it_pages_through_a_group_s_members_with_a_cursor():
 
 
 def test_it_gives_each_member_working_personal_links():
-    [news] = make_interests(1)
-    subscriber = member("42", on=[news], first_name="Ann", last_name="Lee")
+    [news] = make_interests(count=1)
+    subscriber = make_subscriber(imis_id="42", on=[news], first_name="Ann", last_name="Lee")
     client, _, _ = api_client()
 
     [row] = client.get(f"/api/v1/target-groups/{news.pk}/members/").json()["results"]
@@ -82,9 +83,9 @@ def test_it_gives_each_member_working_personal_links():
 
 
 def test_it_lets_the_client_choose_a_page_size_up_to_the_maximum():
-    [news] = make_interests(1)
+    [news] = make_interests(count=1)
     for n in range(3):
-        member(str(n), on=[news])
+        make_subscriber(imis_id=str(n), on=[news])
     client, _, _ = api_client()
 
     with override_settings(MAILING_API_MAX_PAGE_SIZE=2):
@@ -94,10 +95,10 @@ def test_it_lets_the_client_choose_a_page_size_up_to_the_maximum():
 
 
 def test_it_sizes_and_lists_a_combination():
-    a, b, c = make_interests(3)
-    member("1", on=[a])
-    member("2", on=[b, c])
-    member("3", on=[a, b])
+    a, b, c = make_interests(count=3)
+    make_subscriber(imis_id="1", on=[a])
+    make_subscriber(imis_id="2", on=[b, c])
+    make_subscriber(imis_id="3", on=[a, b])
     client, _, _ = api_client()
 
     size = client.get(f"/api/v1/target-groups/combined/?any_of={a.pk},{b.pk}&none_of={c.pk}").json()
@@ -117,7 +118,7 @@ def test_it_sizes_and_lists_a_combination():
     ],
 )
 def test_it_refuses_a_bad_combination_with_a_clear_message(query, detail):
-    make_interests(1)
+    make_interests(count=1)
     client, _, _ = api_client()
 
     response = client.get(f"/api/v1/target-groups/combined/?{query}")
@@ -127,9 +128,9 @@ def test_it_refuses_a_bad_combination_with_a_clear_message(query, detail):
 
 
 def test_it_exports_a_group_as_csv_through_the_api():
-    [news] = make_interests(1)
-    member("1", on=[news])
-    member("2", on=[news])
+    [news] = make_interests(count=1)
+    make_subscriber(imis_id="1", on=[news])
+    make_subscriber(imis_id="2", on=[news])
     client, _, _ = api_client()
 
     response = client.get(f"/api/v1/target-groups/{news.pk}/export/")
@@ -137,5 +138,5 @@ def test_it_exports_a_group_as_csv_through_the_api():
     assert response.status_code == 200 and response.streaming
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0] == ["imis_id", "email", "first_name", "last_name", "preference_url", "one_click_url"]
+    assert rows[0] == ["imis_id", "email", "first_name", "last_name", "preference_url", "one_click_url", "language"]
     assert [r[0] for r in rows[1:]] == ["1", "2"]

@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from subscribers.admin.history import outbox_text
 from subscribers.models import PreferenceChange
-from tests.sync_helpers import activities, newsletter, subscriber
+from tests.factories import make_interest, sandbox_subscriber
+from tests.sync_helpers import activities
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
 
@@ -16,12 +17,12 @@ CHANGELIST = reverse("admin:subscribers_preferencechange_changelist")
 
 @pytest.fixture
 def interest(imis_pg):
-    return newsletter()
+    return make_interest()
 
 
 def change(i, interest, **kwargs):
     return PreferenceChange.objects.create(
-        subscriber=subscriber(i), interest=interest, new_value=True, **{"source": "form", **kwargs}
+        subscriber=sandbox_subscriber(i), interest=interest, new_value=True, **{"source": "form", **kwargs}
     )
 
 
@@ -34,12 +35,12 @@ def test_it_filters_changes_by_state_and_finds_them_by_imis_id_or_email(admin_cl
     change(2, interest, state="done")
     change(3, interest, source="admin")
 
-    assert shown(admin_client.get(CHANGELIST, {"state__exact": "failed"})) == {subscriber(1).imis_id}
-    assert shown(admin_client.get(CHANGELIST, {"source__exact": "admin"})) == {subscriber(3).imis_id}
-    assert shown(admin_client.get(CHANGELIST, {"q": subscriber(2).imis_id})) == {subscriber(2).imis_id}
-    assert shown(admin_client.get(CHANGELIST, {"q": "member3@example.org"})) == {subscriber(3).imis_id}
+    assert shown(admin_client.get(CHANGELIST, {"state__exact": "failed"})) == {sandbox_subscriber(1).imis_id}
+    assert shown(admin_client.get(CHANGELIST, {"source__exact": "admin"})) == {sandbox_subscriber(3).imis_id}
+    assert shown(admin_client.get(CHANGELIST, {"q": sandbox_subscriber(2).imis_id})) == {sandbox_subscriber(2).imis_id}
+    assert shown(admin_client.get(CHANGELIST, {"q": "member3@example.org"})) == {sandbox_subscriber(3).imis_id}
     assert shown(admin_client.get(CHANGELIST, {"interest__id__exact": interest.id})) == {
-        subscriber(i).imis_id for i in (1, 2, 3)
+        sandbox_subscriber(i).imis_id for i in (1, 2, 3)
     }
 
 

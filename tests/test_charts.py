@@ -6,8 +6,7 @@ import pytest
 
 from mailing.selectors import opt_in_out_chart
 from subscribers.models import PreferenceChange
-from tests.mailing_helpers import member
-from tests.members_helpers import make_interests
+from tests.factories import make_interests, make_subscriber
 
 pytestmark = pytest.mark.django_db
 
@@ -22,10 +21,10 @@ def change(subscriber, interest, new_value, when):
 
 
 def test_it_counts_opt_ins_and_opt_outs_per_interest_per_day_with_zeros_between():
-    news, events, hidden = make_interests(3)
+    news, events, hidden = make_interests(count=3)
     hidden.visible = False
     hidden.save()
-    ann, bob = member("1"), member("2")
+    ann, bob = make_subscriber(imis_id="1"), make_subscriber(imis_id="2")
     change(ann, news, True, NOW - timedelta(days=2))
     change(bob, news, True, NOW - timedelta(days=2, hours=3))
     change(ann, news, False, NOW)
@@ -43,8 +42,8 @@ def test_it_counts_opt_ins_and_opt_outs_per_interest_per_day_with_zeros_between(
 
 
 def test_it_counts_per_week_starting_on_monday():
-    [news] = make_interests(1)
-    ann = member("1")
+    [news] = make_interests(count=1)
+    ann = make_subscriber(imis_id="1")
     change(ann, news, True, NOW - timedelta(days=3))  # Monday 23 November
     change(ann, news, False, NOW - timedelta(days=4))  # Sunday 22 November: the week before
     change(ann, news, True, NOW)

@@ -2,12 +2,10 @@
 workers: members saving at the same moment in different processes must neither fail with "database is
 locked" nor leave changes behind."""
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.embedded_helpers import ROOT, embedded_env, manage
 
 SAVES = """
 import sys
@@ -26,11 +24,9 @@ for round_ in range(2):
 
 
 def test_it_saves_from_several_processes_at_once_on_sqlite(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMIS_", "DATABASE_URL", "REDIS_URL"))}
-    env.update({"DJANGO_SETTINGS_MODULE": "preference_center.settings", "VAR_DIR": str(tmp_path), "LOG_LEVEL": "ERROR"})
-    env["SECRET_KEY"] = "concurrency-test-" + "0123456789abcdef" * 4  # DEBUG is off: no development key
+    env = embedded_env(tmp_path)
     for command in (["migrate", "-v0"], ["imis_sandbox", "--members", "60"], ["demo"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
+        manage(env, *command)
 
     workers = [
         subprocess.Popen([sys.executable, "-c", SAVES, str(n)], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)

@@ -10,8 +10,9 @@ import pytest
 from mailing import selectors
 from mailing.exports import export_response
 from subscribers.services.links import csv_chunks
-from tests.mailing_helpers import URLS, many_members, member
-from tests.members_helpers import make_interests, member_of
+from tests.factories import make_interests, make_subscriber, make_subscribers
+from tests.mailing_helpers import URLS
+from tests.members_helpers import member_of
 
 pytestmark = [pytest.mark.django_db, URLS]
 
@@ -21,17 +22,17 @@ def read_csv(response):
 
 
 def test_it_exports_the_group_with_personal_link_columns():
-    news, events = make_interests(2)
-    ann = member("00001", on=[news], first_name="Ann", last_name="Lee", email="ann@example.org")
-    member("00002", on=[events])
+    news, events = make_interests(count=2)
+    ann = make_subscriber(imis_id="00001", on=[news], first_name="Ann", last_name="Lee", email="ann@example.org")
+    make_subscriber(imis_id="00002", on=[events])
     group = selectors.target_group_build(any_of=[news.pk])
 
     response = export_response(group)
 
     header, *rows = read_csv(response)
-    assert header == ["imis_id", "email", "first_name", "last_name", "preference_url", "one_click_url"]
-    [(imis_id, email, first, last, preference_url, one_click_url)] = rows
-    assert (imis_id, email, first, last) == ("00001", "ann@example.org", "Ann", "Lee")
+    assert header == ["imis_id", "email", "first_name", "last_name", "preference_url", "one_click_url", "language"]
+    [(imis_id, email, first, last, preference_url, one_click_url, language)] = rows
+    assert (imis_id, email, first, last, language) == ("00001", "ann@example.org", "Ann", "Lee", "")
     assert member_of(preference_url.split("/p/")[1].rstrip("/")) == ann
     assert member_of(one_click_url.split("/p/")[1].split("/")[0]) == ann
     assert preference_url.startswith("https://prefs.example.org/p/")
@@ -40,8 +41,8 @@ def test_it_exports_the_group_with_personal_link_columns():
 
 
 def test_it_defuses_spreadsheet_formulas_in_names():
-    [news] = make_interests(1)
-    member("1", on=[news], first_name="=HYPERLINK(1)", last_name="@SUM(A1)")
+    [news] = make_interests(count=1)
+    make_subscriber(imis_id="1", on=[news], first_name="=HYPERLINK(1)", last_name="@SUM(A1)")
 
     [_, row] = read_csv(export_response(selectors.target_group_build(any_of=[news.pk])))
 
@@ -70,13 +71,13 @@ def peak_while_streaming(group):
 
 
 def test_it_streams_in_memory_that_does_not_grow_with_the_group():
-    [news] = make_interests(1)
+    [news] = make_interests(count=1)
     group = selectors.target_group_build(any_of=[news.pk])
-    many_members(2_000, interest=news)
+    make_subscribers(count=2_000, interest=news)
     peak_while_streaming(group)  # warm up: URL resolver, signer and other one-time caches
     peak_small, lines_small = peak_while_streaming(group)
 
-    many_members(18_000, interest=news, start=2_000)
+    make_subscribers(count=18_000, interest=news, start=2_000)
     peak_large, lines_large = peak_while_streaming(group)
 
     assert (lines_small, lines_large) == (2_001, 20_001)

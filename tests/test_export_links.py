@@ -7,7 +7,8 @@ import pytest
 from django.core.management import call_command
 
 from subscribers.models import Subscriber
-from tests.members_helpers import make_subscriber, member_of, token_of
+from tests.factories import make_subscriber
+from tests.members_helpers import member_of, token_of
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,9 @@ from django.conf import settings
 from preference_center.imis.sandbox import build_sandbox
 from subscribers.models import PreferenceChange
 from subscribers.tokens import make_token
+from tests.factories import make_interest, sandbox_subscriber
 from tests.faults_helpers import Deployment, MemberBrowser
-from tests.sync_helpers import activities, newsletter, subscriber, ud_value
+from tests.sync_helpers import activities, ud_value
 from tests.workers import Worker, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(databases=["default", "imis"], transaction=True)]
@@ -26,7 +27,7 @@ SAVED = 302  # a save answers with a redirect to the saved page
 @pytest.fixture
 def interests(db):
     build_sandbox("imis", members=40)
-    return newsletter(), newsletter(field_name="EVENTS", prompt="Events and conferences")
+    return make_interest(), make_interest(field_name="EVENTS", prompt="Events and conferences")
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def box(interest):
 
 
 def browsers(deployment):
-    return [(m, MemberBrowser(deployment.web.url, make_token(m))) for m in map(subscriber, MEMBERS)]
+    return [(m, MemberBrowser(deployment.web.url, make_token(m))) for m in map(sandbox_subscriber, MEMBERS)]
 
 
 def in_imis(members, field="NEWSLETTER"):
@@ -96,10 +97,10 @@ def test_a_worker_back_on_redis_asks_for_a_sweep_without_waiting_for_beat(redis_
     try:
         redis_server.stop()
         # Saved while Redis was down: pending rows, their push messages lost (no beat runs here).
-        for member in map(subscriber, MEMBERS):
+        for member in map(sandbox_subscriber, MEMBERS):
             PreferenceChange.objects.create(subscriber=member, interest=news, new_value=True, source="form")
         redis_server.start()  # empty
-        wait_until(in_imis(list(map(subscriber, MEMBERS))), 60, "the worker's sweep on reconnecting")
+        wait_until(in_imis(list(map(sandbox_subscriber, MEMBERS))), 60, "the worker's sweep on reconnecting")
     finally:
         worker.stop()
     assert_every_change_in_imis_once()

@@ -6,7 +6,8 @@ from django.db import connections
 
 from subscribers.models import PreferenceChange
 from subscribers.tokens import make_token
-from tests.members_helpers import make_interests, make_subscriber, shown_in, values_of
+from tests.factories import make_interests, make_subscriber
+from tests.members_helpers import shown_in, values_of
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def imis_down(settings, django_db_blocker):
 def test_it_shows_and_saves_the_form_and_keeps_the_change_pending(
     client, imis_down, django_capture_on_commit_callbacks
 ):
-    newsletter, events = make_interests(2)
+    newsletter, events = make_interests(count=2)
     member = make_subscriber()
     url = f"/p/{make_token(member)}/"
 

@@ -9,7 +9,8 @@ from subscribers.models import PreferenceChange, Subscriber
 from sync.services import push
 from sync.services.discovery import interests_discover
 from sync.services.roster import roster_pull
-from tests.sync_helpers import activities, member_saves, newsletter, subscriber, ud_value
+from tests.factories import make_interest, sandbox_subscriber
+from tests.sync_helpers import activities, member_saves, ud_value
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"], transaction=True)
 
@@ -56,13 +57,13 @@ def test_the_pull_reads_contacts_over_rest(over_rest):
 
     assert run.ok, run.error
     assert "/api/CsContact" in paths(over_rest)
-    assert Subscriber.objects.filter(imis_id=subscriber(3).imis_id).exists()
+    assert Subscriber.objects.filter(imis_id=sandbox_subscriber(3).imis_id).exists()
     assert Subscriber.objects.count() >= 30
 
 
 def test_a_save_lands_in_the_ud_row_with_one_activity_row(over_rest):
-    interest = newsletter()
-    member = subscriber(3)
+    interest = make_interest()
+    member = sandbox_subscriber(3)
     wanted = not ud_value(member.imis_id)
 
     change = member_saves(member, interest, wanted)
@@ -98,8 +99,8 @@ def test_health_says_unreachable_with_a_wrong_password(over_rest):
 
 
 def test_a_fresh_save_costs_three_requests_and_a_retried_one_is_looked_up_first(over_rest):
-    interest = newsletter()
-    member = subscriber(5)
+    interest = make_interest()
+    member = sandbox_subscriber(5)
     since = len(over_rest.requests)
 
     change = member_saves(member, interest, not ud_value(member.imis_id))  # pushed on commit (tasks run eagerly)
@@ -130,8 +131,8 @@ def api_requests(sandbox, since):
 
 @pytest.mark.parametrize("status", [400, 500])
 def test_a_value_written_without_its_activity_gets_it_on_the_retry(over_rest, status):
-    interest = newsletter()
-    member = subscriber(7)
+    interest = make_interest()
+    member = sandbox_subscriber(7)
     wanted = not ud_value(member.imis_id)
     over_rest.fail_next(status, path="/api/Activity", method="POST")
 
@@ -160,8 +161,8 @@ def test_a_value_written_without_its_activity_gets_it_on_the_retry(over_rest, st
 def test_a_batch_refused_part_way_never_writes_the_changes_before_twice(over_rest):
     from django.db import transaction
 
-    interest = newsletter()
-    members = [subscriber(i) for i in (8, 9, 10)]
+    interest = make_interest()
+    members = [sandbox_subscriber(i) for i in (8, 9, 10)]
     refused = members[1].imis_id
     over_rest.fail_next(400, path=f"/api/ud_EmailPrefs/{refused}", method="PUT")
 

@@ -5,7 +5,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from tests.interests_helpers import interest, staff
+from tests.factories import make_interest
+from tests.interests_helpers import staff
 
 pytestmark = pytest.mark.django_db
 
@@ -22,16 +23,18 @@ def preview_part(response):
 @pytest.fixture
 def configured():
     return {
-        "events": interest("EVENTS", prompt="Events", label="Events near you", position=3, visible=True, group="News"),
-        "newsletter": interest(
-            "NEWSLETTER", label="Newsletter", description="Once a month", position=1, visible=True, group="News"
+        "events": make_interest(
+            field_name="EVENTS", prompt="Events", label="Events near you", position=3, group="News"
         ),
-        "policy": interest(
-            "Policy_Updates", table_name="UD_Topics", label="Policy", position=2, visible=True, group="Advocacy"
+        "newsletter": make_interest(
+            field_name="NEWSLETTER", label="Newsletter", description="Once a month", position=1, group="News"
         ),
-        "ungrouped": interest("CE_Credits", table_name="UD_Topics", label="CE courses", position=4, visible=True),
-        "hidden": interest("ADVOCACY_ALERT", label="Hidden one", position=5, visible=False),
-        "gone": interest("Old_Field", table_name="UD_Topics", label="Gone one", position=6, visible=True),
+        "policy": make_interest(
+            field_name="Policy_Updates", table_name="UD_Topics", label="Policy", position=2, group="Advocacy"
+        ),
+        "ungrouped": make_interest(field_name="CE_Credits", table_name="UD_Topics", label="CE courses", position=4),
+        "hidden": make_interest(field_name="ADVOCACY_ALERT", label="Hidden one", position=5, visible=False),
+        "gone": make_interest(field_name="Old_Field", table_name="UD_Topics", label="Gone one", position=6),
     }
 
 
@@ -90,3 +93,11 @@ def test_it_is_open_to_view_only_staff_and_closed_to_others(client, configured):
 
 def test_it_says_so_when_nothing_is_offered(admin_client):
     assert "No topics are offered at the moment." in admin_client.get(PREVIEW).content.decode()
+
+
+def test_it_is_the_member_page_with_its_styles_not_the_admin(admin_client, configured):
+    html = admin_client.get(PREVIEW).content.decode()
+
+    assert "subscribers/site.css" in html and "vendor/bootstrap/bootstrap.min.css" in html
+    assert "admin/css/base.css" not in html
+    assert "Your email preferences" in html and "csrfmiddlewaretoken" not in html  # no form, no token

@@ -8,15 +8,14 @@ from subscribers.models import PreferenceChange
 from sync.models import SyncRun
 from sync.services.discovery import interests_discover
 from tests.conftest import ALL_DATABASES, fetch, q
+from tests.factories import make_preference, make_subscriber
 from tests.interests_helpers import (
     add_ud_field,
     drop_ud_field,
     execute,
-    prefer,
     rename_ud_field,
     set_multi_instance,
     set_prompt,
-    subscriber,
 )
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
@@ -130,8 +129,8 @@ def test_it_takes_a_vanished_field_off_the_form_and_keeps_its_history(imis_repli
     events = RemoteInterest.objects.get(field_name="EVENTS")
     events.visible, events.label, events.group = True, "Events near you", "Meetings"
     events.save(update_fields=["visible", "label", "group"])
-    member = subscriber("100001")
-    prefer(member, events)
+    member = make_subscriber(imis_id="100001")
+    make_preference(subscriber=member, interest=events)
     PreferenceChange.objects.create(subscriber=member, interest=events, old_value=False, new_value=True, source="form")
     drop_ud_field(imis_replica, "ud_EmailPrefs", "EVENTS")
 

@@ -3,15 +3,17 @@
 import pytest
 
 from interests.models import RemoteInterest
-from interests.services import interests_move, interests_reorder
-from tests.interests_helpers import interest
+from interests.services import interests_move, interests_regroup, interests_reorder
+from tests.factories import make_interest
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def abcde():
-    return {name: interest(name, position=(i + 1) * 10) for i, name in enumerate("ABCDE")}
+    return {
+        name: make_interest(field_name=name, position=(i + 1) * 10, visible=False) for i, name in enumerate("ABCDE")
+    }
 
 
 def order():
@@ -70,3 +72,31 @@ def test_it_refuses_a_bad_order_and_changes_nothing(abcde, bad):
         interests_reorder(interest_ids=[abcde[n].pk if n in abcde else unknown for n in bad])
     assert order() == "ABCDE"
     assert list(RemoteInterest.objects.values_list("position", flat=True)) == [10, 20, 30, 40, 50]
+
+
+@pytest.fixture
+def grouped():
+    """The form reads News (A, C), then Advocacy (B, D): each group where its first interest is."""
+    return {
+        name: make_interest(field_name=name, visible=False, position=i, group=group)
+        for i, (name, group) in enumerate([("A", "News"), ("B", "Advocacy"), ("C", "News"), ("D", "Advocacy")], 1)
+    }
+
+
+def test_it_numbers_interests_as_the_form_reads_them(grouped):
+    assert interests_regroup()
+    assert order() == "ACBD"
+    assert list(RemoteInterest.objects.values_list("position", flat=True)) == [1, 2, 3, 4]
+
+
+def test_it_moves_interests_within_their_group(grouped):
+    interests_move(interest_ids=ids(grouped, "D"), move="top")
+    assert order() == "ACDB"
+    interests_move(interest_ids=ids(grouped, "D"), move="up")  # already first of its group
+    assert order() == "ACDB"
+
+
+def test_a_drag_above_every_group_takes_the_group_to_the_top(grouped):
+    interests_regroup()
+    interests_reorder(interest_ids=ids(grouped, "DAC"))  # D dragged above A and C
+    assert order() == "DBAC"

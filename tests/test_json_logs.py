@@ -15,8 +15,8 @@ from preference_center.imis.sandbox import build_sandbox
 from preference_center.lib.redaction import RedactTokensFilter
 from subscribers.models import PreferenceChange
 from subscribers.tokens import make_token
+from tests.factories import make_interest, sandbox_subscriber
 from tests.members_helpers import form_url, post
-from tests.sync_helpers import newsletter, subscriber
 from tests.workers import Beat, Worker, publishing_to, wait_until
 
 TOKEN_LIKE = "AbCdEf12345:secretpart"
@@ -89,8 +89,8 @@ def broker(redis_server):
 @pytest.mark.django_db(databases=["default", "imis"], transaction=True)
 def test_a_saves_request_id_follows_it_into_the_workers_json_lines(client, broker):
     build_sandbox("imis", members=20)
-    interest = newsletter()
-    member = subscriber(3)
+    interest = make_interest()
+    member = sandbox_subscriber(3)
     worker = Worker("json", broker.url, {"LOG_FORMAT": "json"})
     worker.start()
     try:
@@ -126,7 +126,7 @@ def test_beat_writes_json_lines_too(broker):
 def test_a_workers_plain_lines_never_show_a_token_not_even_in_a_traceback(broker):
     from subscribers.tasks import mail_links
 
-    token = make_token(subscriber(5))
+    token = make_token(sandbox_subscriber(5))
     worker = Worker("plain", broker.url)
     worker.start()
     try:

@@ -13,8 +13,8 @@ from mailing.selectors import export_rows, target_group_build, target_groups_wit
 from subscribers.models import Subscriber
 from subscribers.selectors import mailable_subscribers, subscribers_for_address
 from subscribers.services.links import links_mail
-from tests.mailing_helpers import URLS, api_client, member
-from tests.members_helpers import make_interests
+from tests.factories import make_interests, make_subscriber
+from tests.mailing_helpers import URLS, api_client
 
 pytestmark = [pytest.mark.django_db, URLS]
 
@@ -23,15 +23,15 @@ ACTIVE_ONLY = override_settings(LINK_STATUSES=["A"])
 
 @pytest.fixture
 def news():
-    return make_interests(1)[0]
+    return make_interests(count=1)[0]
 
 
 @pytest.fixture
 def members(news):
     """An active-status member and a lapsed one ('I'), both otherwise mailable, sharing an address."""
     return {
-        "A": member("00001", on=[news], status="A", email="family@example.org"),
-        "I": member("00002", on=[news], status="I", email="family@example.org"),
+        "A": make_subscriber(imis_id="00001", on=[news], status="A", email="family@example.org"),
+        "I": make_subscriber(imis_id="00002", on=[news], status="I", email="family@example.org"),
     }
 
 
@@ -62,8 +62,8 @@ def test_a_status_not_listed_gets_no_links_in_exports_groups_or_the_lost_link_ma
 
 @ACTIVE_ONLY
 def test_the_api_returns_null_links_for_members_who_get_none(members, news):
-    member("00003", status="A", email="")
-    member("00004", status="A", exclude_mail=True)
+    make_subscriber(imis_id="00003", status="A", email="")
+    make_subscriber(imis_id="00004", status="A", exclude_mail=True)
     client, _, _ = api_client()
 
     def links(imis_id):

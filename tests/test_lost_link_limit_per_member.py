@@ -6,7 +6,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import override_settings
 
-from tests.members_helpers import make_subscriber
+from tests.factories import make_subscriber
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,8 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import override_settings
 
-from tests.members_helpers import make_subscriber, member_of
+from tests.factories import make_subscriber
+from tests.members_helpers import member_of
 
 pytestmark = pytest.mark.django_db
 

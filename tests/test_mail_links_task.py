@@ -5,7 +5,7 @@ from django.core import mail
 
 from subscribers.tasks import mail_links
 from subscribers.tokens import preference_url
-from tests.members_helpers import make_subscriber
+from tests.factories import make_subscriber
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,8 @@ from playwright.sync_api import expect, sync_playwright
 from interests.models import RemoteInterest
 from subscribers.models import Preference, PreferenceChange
 from subscribers.tokens import make_token
-from tests.members_helpers import make_interests, make_subscriber, values_of
+from tests.factories import make_interests, make_subscriber
+from tests.members_helpers import values_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -47,7 +48,7 @@ def page(browser):
 @pytest.fixture
 def member():
     member = make_subscriber(email="jane.doe@example.org", first_name="Jane")
-    interests = make_interests(5)
+    interests = make_interests(count=5)
     Preference.objects.create(subscriber=member, interest=interests[1], value=True, imis_value=True)
     return member
 

@@ -8,7 +8,8 @@ from django.contrib.auth.models import Permission, User
 from subscribers.models import PreferenceChange
 from subscribers.services.preferences import preferences_save
 from sync import outbox
-from tests.members_helpers import make_interests, make_subscriber, values_of
+from tests.factories import make_interests, make_subscriber
+from tests.members_helpers import values_of
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ def post_choices(client, member, ticked, note):
 def test_it_saves_a_phoned_in_change_with_the_staff_user_and_note_and_pushes_it(
     client, monkeypatch, django_capture_on_commit_callbacks
 ):
-    newsletter, events = make_interests(2)
+    newsletter, events = make_interests(count=2)
     member = make_subscriber()
     preferences_save(subscriber=member, wanted={events.pk: True}, source="form")
     desk = staff_with("view_subscriber", "change_preference")
@@ -71,7 +72,7 @@ def test_it_saves_a_phoned_in_change_with_the_staff_user_and_note_and_pushes_it(
 
 
 def test_it_requires_a_note_and_changes_nothing_without_one(client):
-    (newsletter,) = make_interests(1)
+    (newsletter,) = make_interests(count=1)
     member = make_subscriber()
     client.force_login(staff_with("view_subscriber", "change_preference"))
     response = post_choices(client, member, ticked=[newsletter], note="")
@@ -80,7 +81,7 @@ def test_it_requires_a_note_and_changes_nothing_without_one(client):
 
 
 def test_staff_without_the_permission_see_the_choices_read_only_and_no_save_button(client):
-    (newsletter,) = make_interests(1)
+    (newsletter,) = make_interests(count=1)
     member = make_subscriber()
     preferences_save(subscriber=member, wanted={newsletter.pk: True}, source="form")
     client.force_login(staff_with("view_subscriber", "change_subscriber", "view_preference"))
@@ -92,7 +93,7 @@ def test_staff_without_the_permission_see_the_choices_read_only_and_no_save_butt
 
 
 def test_the_history_reads_as_label_old_new_source_who(client):
-    (newsletter,) = make_interests(1)
+    (newsletter,) = make_interests(count=1)
     member = make_subscriber()
     desk = staff_with("view_subscriber", "change_preference", "view_preferencechange")
     preferences_save(subscriber=member, wanted={newsletter.pk: True}, source="form", ip_address="192.0.2.77")
@@ -118,7 +119,7 @@ def test_it_finds_members_by_last_or_first_name_and_says_what_is_searched(admin_
 
 
 def test_staff_see_the_members_page_as_they_see_it_read_only_without_a_link(client):
-    newsletter, events = make_interests(2)
+    newsletter, events = make_interests(count=2)
     member = make_subscriber(first_name="Grace", email="grace@example.org")
     preferences_save(subscriber=member, wanted={events.pk: True}, source="form")
     client.force_login(staff_with("view_subscriber"))

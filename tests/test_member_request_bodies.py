@@ -8,7 +8,8 @@ from django.test import Client, override_settings
 from django.test.client import encode_multipart
 
 from subscribers.models import Preference, PreferenceChange
-from tests.members_helpers import form_url, make_interests, make_subscriber, values_of
+from tests.factories import make_interests, make_subscriber
+from tests.members_helpers import form_url, values_of
 
 pytestmark = pytest.mark.django_db
 BIG = b"x" * (3 * 1024 * 1024)  # over FILE_UPLOAD_MAX_MEMORY_SIZE: Django would spool it to a temporary file
@@ -22,7 +23,7 @@ def _fresh_rate_limits():
 @pytest.fixture
 def subscribed():
     member = make_subscriber(email="jane@example.org")
-    for interest in make_interests(3):
+    for interest in make_interests(count=3):
         Preference.objects.create(subscriber=member, interest=interest, value=True, imis_value=True)
     return member
 

@@ -4,7 +4,7 @@ import pytest
 
 from subscribers.models import Preference, PreferenceChange
 from subscribers.services.preferences import preferences_save
-from tests.members_helpers import make_interests, make_subscriber
+from tests.factories import make_interests, make_subscriber
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def test_it_filters_mailable_members(admin_client):
 
 def test_it_shows_choices_and_history_newest_first(admin_client):
     member = make_subscriber()
-    newsletter, events = make_interests(2)
+    newsletter, events = make_interests(count=2)
     Preference.objects.create(subscriber=member, interest=events, value=True, imis_value=True)
     preferences_save(subscriber=member, wanted={newsletter.pk: True}, source="form", note="older-change-xq")
     preferences_save(subscriber=member, wanted={newsletter.pk: False}, source="form", note="newer-change-xq")

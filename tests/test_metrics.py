@@ -14,7 +14,8 @@ from mailing.models import WebhookDelivery
 from subscribers.models import PreferenceChange
 from sync.models import MissingUdRow, SyncRun
 from sync.services import push
-from tests.sync_helpers import member_saves, newsletter, subscriber
+from tests.factories import make_interest, sandbox_subscriber
+from tests.sync_helpers import member_saves
 from tests.workers import wait_until
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
@@ -54,10 +55,10 @@ def test_it_refuses_a_scrape_without_the_right_bearer_token(client, header):
 
 @pytest.mark.django_db(databases=["default", "imis"], transaction=True)
 def test_its_figures_move_with_a_real_push(client, imis_pg):
-    interest = newsletter()
+    interest = make_interest()
     for i in (0, 1, 2, NO_EMAILPREFS_ROW):
         PreferenceChange.objects.create(
-            subscriber=subscriber(i), interest=interest, old_value=False, new_value=True, source="form"
+            subscriber=sandbox_subscriber(i), interest=interest, old_value=False, new_value=True, source="form"
         )  # pending: no push sent
     PreferenceChange.objects.update(created_at=timezone.now() - datetime.timedelta(seconds=90))
 
@@ -133,14 +134,14 @@ def test_it_shows_the_pushes_by_outcome_and_the_last_successful_runs(client):
 
 
 def test_it_shows_the_webhook_backlog_and_members_without_ud_rows(client, imis_pg):
-    interest = newsletter()
-    changes = [member_saves(subscriber(i), interest, True) for i in range(3)]
+    interest = make_interest()
+    changes = [member_saves(sandbox_subscriber(i), interest, True) for i in range(3)]
     old = timezone.now() - datetime.timedelta(minutes=20)
     for change, state in zip(changes, ["pending", "pending", "failed"], strict=True):
         WebhookDelivery.objects.create(change=change, state=state, next_attempt_at=old)
     WebhookDelivery.objects.filter(change=changes[0]).update(created_at=old)
     for i in (3, 4):
-        MissingUdRow.objects.create(subscriber=subscriber(i), table_name="ud_EmailPrefs", seen_at=old)
+        MissingUdRow.objects.create(subscriber=sandbox_subscriber(i), table_name="ud_EmailPrefs", seen_at=old)
 
     figures = scrape(client)
     assert value(figures, "prefcenter_webhook_deliveries", state="pending") == 2

@@ -8,7 +8,8 @@ import pytest
 from subscribers.models import PreferenceChange
 from sync import outbox
 from sync.outbox import push_soon, send_push
-from tests.sync_helpers import member_saves, newsletter, subscriber
+from tests.factories import make_interest, sandbox_subscriber
+from tests.sync_helpers import member_saves
 from tests.workers import free_port, publishing_to
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
@@ -22,7 +23,7 @@ def broker_down():
 
 def test_it_saves_the_change_even_when_the_broker_is_down(broker_down, imis_pg, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        change = member_saves(subscriber(1), newsletter(), True)
+        change = member_saves(sandbox_subscriber(1), make_interest(), True)
 
     assert [c for c in callbacks if c is push_soon] == [push_soon]  # the push was asked for, after the commit
     assert PreferenceChange.objects.get(id=change.id).state == "pending"  # the sweeper will send it

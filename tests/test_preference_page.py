@@ -8,11 +8,12 @@ from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.test import override_settings
 
-from subscribers import forms
+from subscribers import form_page, forms
 from subscribers.models import Preference
 from subscribers.selectors import form_state, mask_email
 from subscribers.tokens import make_token
-from tests.members_helpers import make_interests, make_subscriber, shown_in
+from tests.factories import make_interests, make_subscriber
+from tests.members_helpers import shown_in
 
 pytestmark = pytest.mark.django_db
 CSRF_VALUE = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+"')
@@ -28,8 +29,7 @@ def template_page(subscriber, confirm, shown, path):
     return render_to_string(
         "subscribers/preferences.html",
         {
-            "association_name": "",
-            "fieldsets": forms.interest_fieldsets(state.specs, state.values),
+            "fieldsets": form_page.fieldsets(state.specs, state.values),
             "has_interests": bool(state.specs),
             "masked_email": mask_email(subscriber.email),
             "first_name": subscriber.first_name,
@@ -44,7 +44,7 @@ def template_page(subscriber, confirm, shown, path):
 @pytest.mark.parametrize("confirm", [False, True])
 @pytest.mark.parametrize("first_name", ["Jane", "", "<b>Zoë</b> & {{ x }}"])
 def test_it_serves_the_page_the_template_renders(client, confirm, first_name):
-    interests = make_interests(8)
+    interests = make_interests(count=8)
     member = make_subscriber(first_name=first_name, email="o'brien@example.org")
     for interest in interests[::3]:
         Preference.objects.create(subscriber=member, interest=interest, value=True)
@@ -61,7 +61,7 @@ def test_it_serves_the_page_the_template_renders(client, confirm, first_name):
 
 
 def test_it_gives_each_member_their_own_ticks_name_and_csrf_token(client):
-    first, second = make_interests(2)
+    first, second = make_interests(count=2)
     jane = make_subscriber(first_name="Jane", email="jane@example.org")
     john = make_subscriber(first_name="John", email="john@example.org")
     Preference.objects.create(subscriber=jane, interest=first, value=True)

@@ -15,13 +15,15 @@ from subscribers.services.preferences import (
 )
 from subscribers.signals import preferences_changed
 from sync import outbox
-from tests.members_helpers import make_interests, make_subscriber, values_of
+from tests.embedded_helpers import facts_on
+from tests.factories import make_interests, make_subscriber
+from tests.members_helpers import values_of
 
 pytestmark = pytest.mark.django_db
 
 
 def test_it_writes_preferences_and_one_pending_change_per_change(django_capture_on_commit_callbacks, monkeypatch):
-    newsletter, events, advocacy = make_interests(3)
+    newsletter, events, advocacy = make_interests(count=3)
     subscriber = make_subscriber()
     Preference.objects.create(subscriber=subscriber, interest=events, value=True, imis_value=True)
 
@@ -58,7 +60,7 @@ def test_it_writes_preferences_and_one_pending_change_per_change(django_capture_
 
 
 def test_it_writes_nothing_when_nothing_changed(django_capture_on_commit_callbacks, django_assert_num_queries):
-    newsletter, events = make_interests(2)
+    newsletter, events = make_interests(count=2)
     subscriber = make_subscriber()
     specs = form_specs()
     with django_capture_on_commit_callbacks() as callbacks, django_assert_num_queries(1):  # the one statement
@@ -70,7 +72,7 @@ def test_it_writes_nothing_when_nothing_changed(django_capture_on_commit_callbac
 
 
 def test_it_refuses_a_rotated_link_or_a_member_who_left_and_writes_nothing():
-    (newsletter,) = make_interests(1)
+    (newsletter,) = make_interests(count=1)
     subscriber = make_subscriber()
     with pytest.raises(NotAMember):
         preferences_save(subscriber=subscriber, wanted={newsletter.pk: True}, source="form", token_version=2)
@@ -81,8 +83,8 @@ def test_it_refuses_a_rotated_link_or_a_member_who_left_and_writes_nothing():
 
 
 def test_it_refuses_an_interest_that_is_not_on_the_form():
-    (newsletter,) = make_interests(1)
-    (hidden,) = make_interests(1, visible=False, start=1)
+    (newsletter,) = make_interests(count=1)
+    (hidden,) = make_interests(count=1, visible=False, start=1)
     subscriber = make_subscriber()
     with pytest.raises(NotOnForm):
         preferences_save(subscriber=subscriber, wanted={newsletter.pk: True, hidden.pk: True}, source="form")
@@ -90,7 +92,7 @@ def test_it_refuses_an_interest_that_is_not_on_the_form():
 
 
 def test_it_turns_every_interest_off_for_one_click():
-    interests = make_interests(4)
+    interests = make_interests(count=4)
     subscriber = make_subscriber()
     for interest in interests[:3]:
         Preference.objects.create(subscriber=subscriber, interest=interest, value=True, imis_value=True)
@@ -123,7 +125,7 @@ def test_it_refuses_an_unknown_ip_policy():
 
 def test_it_diffs_against_the_committed_values_not_a_stale_form():
     """Two tabs (or the form and the API) send the same choices: the second changes nothing."""
-    newsletter, events = make_interests(2)
+    newsletter, events = make_interests(count=2)
     subscriber = make_subscriber()
     Preference.objects.create(subscriber=subscriber, interest=events, value=True, imis_value=True)
     preferences_save(subscriber=subscriber, wanted={newsletter.pk: True, events.pk: False}, source="form")
@@ -138,3 +140,49 @@ def test_it_diffs_against_the_committed_values_not_a_stale_form():
     changes = preferences_save(subscriber=subscriber, wanted={newsletter.pk: False, events.pk: True}, source="form")
     assert [(c.interest_id, c.old_value, c.new_value) for c in changes] == [(events.pk, False, True)]
     assert PreferenceChange.objects.filter(old_value=F("new_value")).count() == 0
+
+
+def save_facts():
+    """A member's save, the same choices sent again, and two refused saves: what each wrote, by field name
+    (run on PostgreSQL and on SQLite, whose writes take other paths)."""
+    newsletter, events, advocacy = make_interests(count=3)
+    (hidden,) = make_interests(count=1, visible=False, start=3)
+    subscriber = make_subscriber()
+    Preference.objects.create(subscriber=subscriber, interest=events, value=True, imis_value=True)
+    wanted = {newsletter.pk: True, events.pk: False, advocacy.pk: False}
+    saved = preferences_save(subscriber=subscriber, wanted=wanted, source="form", ip_address="203.0.113.77")
+    again = preferences_save(subscriber=subscriber, wanted=wanted, source="api")
+    refused = []
+    for refusal, kwargs in ((NotOnForm, {"wanted": {hidden.pk: True}}), (NotAMember, {"token_version": 2})):
+        with pytest.raises(refusal):
+            preferences_save(subscriber=subscriber, source="form", **{"wanted": {advocacy.pk: True}, **kwargs})
+        refused.append(refusal.__name__)
+    name = {i.pk: i.field_name for i in (newsletter, events, advocacy, hidden)}
+    rows = Preference.objects.filter(subscriber=subscriber).values_list("interest_id", "value", "imis_value")
+    history = PreferenceChange.objects.filter(subscriber=subscriber)
+    return {
+        "rows": sorted([name[i], value, imis_value] for i, value, imis_value in rows),
+        "saved": [name[c.interest_id] for c in saved],
+        "history": sorted(
+            [name[c.interest_id], c.old_value, c.new_value, c.source, c.state, c.ip_address, c.label_shown]
+            for c in history
+        ),
+        "saved again": len(again),
+        "refused": refused,
+    }
+
+
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"])
+def test_it_saves_alike_on_postgresql_and_on_sqlite(database, embedded_default):
+    facts = facts_on(database, save_facts, embedded_default)
+
+    assert facts["rows"] == [["EVENTS", False, True], ["NEWSLETTER", True, False]]
+    assert facts["saved"] == ["NEWSLETTER", "EVENTS"]  # in interest order
+    assert facts["history"] == [
+        ["EVENTS", True, False, "form", "pending", "203.0.113.0", "Events and conferences: Invitations to meetings "
+         "and the annual conference"],
+        ["NEWSLETTER", False, True, "form", "pending", "203.0.113.0", "Monthly newsletter: News from the "
+         "association, once a month"],
+    ]  # fmt: skip
+    assert facts["saved again"] == 0
+    assert facts["refused"] == ["NotOnForm", "NotAMember"]

@@ -13,7 +13,8 @@ from preference_center.imis.sandbox import build_sandbox
 from subscribers.models import PreferenceChange
 from sync import tasks
 from tests.conftest import fetch, q
-from tests.sync_helpers import activities, member_saves, newsletter, subscriber, ud_value
+from tests.factories import make_interest, sandbox_subscriber
+from tests.sync_helpers import activities, member_saves, ud_value
 from tests.workers import TcpProxy, Worker, publishing_to, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(databases=["default", "imis"], transaction=True)]
@@ -57,7 +58,7 @@ def imis_proxy(imis_gateway):
 
 @pytest.fixture
 def interest(imis_gateway):
-    return newsletter()
+    return make_interest(prompt="Monthly newsletter")
 
 
 @pytest.fixture
@@ -103,7 +104,7 @@ def assert_every_change_in_imis_once(changes):
 
 def test_it_carries_a_members_save_into_imis(workers, interest):
     workers("w1")
-    member = subscriber(3)
+    member = sandbox_subscriber(3)
 
     change = member_saves(member, interest, not ud_value(member.imis_id))
 
@@ -130,7 +131,7 @@ def test_it_delivers_every_save_made_while_imis_was_down_once_it_returns(workers
     workers("w1", PUSH_RETRY_BASE_DELAY=0.5, PUSH_RETRY_MAX_DELAY=2)
     imis_proxy.close()
 
-    changes = [member_saves(subscriber(i), interest, i % 3 != 0) for i in WITH_ROW[:500]]
+    changes = [member_saves(sandbox_subscriber(i), interest, i % 3 != 0) for i in WITH_ROW[:500]]
 
     wait_until(
         lambda: PreferenceChange.objects.filter(
@@ -149,7 +150,7 @@ def test_it_delivers_saves_made_while_redis_was_down_through_the_sweeper(workers
     workers("w1")
     broker.stop()
 
-    changes = [member_saves(subscriber(i), interest, True) for i in WITH_ROW[:10]]  # the saves succeed
+    changes = [member_saves(sandbox_subscriber(i), interest, True) for i in WITH_ROW[:10]]  # the saves succeed
 
     assert PreferenceChange.objects.filter(state="pending").count() == 10
     broker.start()
@@ -192,7 +193,7 @@ def slow_first_mark():
 def test_a_killed_workers_changes_arrive_within_two_minutes_with_the_default_settings(
     workers, interest, slow_first_mark
 ):
-    changes = [member_saves(subscriber(i), interest, i % 2 == 0) for i in WITH_ROW[:200]]
+    changes = [member_saves(sandbox_subscriber(i), interest, i % 2 == 0) for i in WITH_ROW[:200]]
     first = workers("doomed", PUSH_BATCH_SIZE=20)
 
     wait_until(lambda: len(activities()) == 20, TIMEOUT, "iMIS to commit the first batch")
@@ -215,7 +216,7 @@ def test_two_workers_never_push_a_change_twice(workers, interest):
     workers("w1", PUSH_BATCH_SIZE=10)
     workers("w2", PUSH_BATCH_SIZE=10)
 
-    changes = [member_saves(subscriber(i), interest, i % 2 == 1) for i in WITH_ROW[:300]]
+    changes = [member_saves(sandbox_subscriber(i), interest, i % 2 == 1) for i in WITH_ROW[:300]]
     wait_until(all_done(300), TIMEOUT, "all 300 changes to arrive")
 
     assert_every_change_in_imis_once(changes)

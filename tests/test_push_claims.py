@@ -14,15 +14,18 @@ from preference_center.imis.sandbox import build_sandbox
 from subscribers.models import PreferenceChange
 from sync.services import push
 from tests.conftest import q
-from tests.sync_helpers import activities, newsletter, subscriber
+from tests.factories import make_interest, sandbox_subscriber
+from tests.sync_helpers import activities
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"], transaction=True)
 
 
 def changes_to_push(n):
-    interest = newsletter()
+    interest = make_interest()
     return [
-        PreferenceChange.objects.create(subscriber=subscriber(i), interest=interest, new_value=True, source="form")
+        PreferenceChange.objects.create(
+            subscriber=sandbox_subscriber(i), interest=interest, new_value=True, source="form"
+        )
         for i in range(n)
     ]
 

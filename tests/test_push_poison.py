@@ -17,7 +17,8 @@ from subscribers.models import PreferenceChange
 from sync.selectors import sync_overview_get
 from sync.services import push
 from tests.conftest import q
-from tests.sync_helpers import activities, member_saves, newsletter, subscriber, ud_value
+from tests.factories import make_interest, sandbox_subscriber
+from tests.sync_helpers import activities, member_saves, ud_value
 
 WITH_ROW = [i for i in range(540) if i % 17 != 16][:500]  # the sandbox gives every 17th member no UD row
 POISON = WITH_ROW[321]
@@ -59,8 +60,10 @@ def when_due():
 @pytest.mark.parametrize("alias", ["imis", "imis_sqlite"])
 def test_one_change_imis_refuses_fails_alone_and_the_other_499_arrive(alias):
     build_sandbox(alias, members=540)
-    interest = newsletter()
-    changes = {i: member_saves(subscriber(i), interest, not ud_value(member_id(i), alias=alias)) for i in WITH_ROW}
+    interest = make_interest()
+    changes = {
+        i: member_saves(sandbox_subscriber(i), interest, not ud_value(member_id(i), alias=alias)) for i in WITH_ROW
+    }
     before = ud_value(member_id(POISON), alias=alias)
     poison(alias)
 
@@ -91,7 +94,7 @@ def test_one_change_imis_refuses_fails_alone_and_the_other_499_arrive(alias):
 @pytest.mark.django_db(databases=["default", "imis"])
 def test_staff_retry_a_refused_change_once_imis_takes_it(django_capture_on_commit_callbacks):
     build_sandbox("imis", members=400)
-    change = member_saves(subscriber(POISON), newsletter(), True)
+    change = member_saves(sandbox_subscriber(POISON), make_interest(), True)
     poison("imis")
     with override_settings(PUSH_MAX_ATTEMPTS=1):
         push.changes_push()
@@ -138,9 +141,11 @@ class CounterLocked:
 @pytest.mark.parametrize("alias", ["imis", "imis_sqlite"])
 def test_a_lock_timeout_keeps_the_batch_whole_and_retries_it_later(alias):
     build_sandbox(alias, members=40)
-    interest = newsletter()
+    interest = make_interest()
     changes = [
-        PreferenceChange.objects.create(subscriber=subscriber(i), interest=interest, new_value=True, source="form")
+        PreferenceChange.objects.create(
+            subscriber=sandbox_subscriber(i), interest=interest, new_value=True, source="form"
+        )
         for i in range(20)
         if i != 16
     ]

@@ -8,12 +8,14 @@ from django.test import override_settings
 from django.utils import timezone
 
 from preference_center import imis
-from preference_center.imis.sandbox import member_id
+from preference_center.imis.sandbox import build_sandbox, member_id
 from subscribers.models import Preference, PreferenceChange
 from sync.models import SyncRun
 from sync.services import push
 from tests.conftest import fetch, q
-from tests.sync_helpers import activities, member_saves, newsletter, subscriber, ud_value
+from tests.embedded_helpers import facts_on
+from tests.factories import make_interest, sandbox_subscriber
+from tests.sync_helpers import activities, member_saves, ud_value
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
 
@@ -34,7 +36,7 @@ def imis_down(imis_pg):
 
 @pytest.fixture
 def interest(imis_pg):
-    return newsletter()
+    return make_interest(prompt="Monthly newsletter")
 
 
 def state_of(change):
@@ -47,7 +49,7 @@ def imis_naive(value):
 
 
 def test_it_writes_the_value_and_one_activity_row_then_marks_the_change_done(interest):
-    member = subscriber(3)
+    member = sandbox_subscriber(3)
     change = member_saves(member, interest, not ud_value(member.imis_id))
     wanted = change.new_value
 
@@ -72,8 +74,8 @@ def test_it_writes_the_value_and_one_activity_row_then_marks_the_change_done(int
 
 
 def test_it_uses_the_product_code_and_label_staff_chose(imis_pg):
-    interest = newsletter(product_code="NEWS_OPT", label="The Monthly Bulletin")
-    change = member_saves(subscriber(1), interest, False)
+    interest = make_interest(product_code="NEWS_OPT", label="The Monthly Bulletin")
+    change = member_saves(sandbox_subscriber(1), interest, False)
 
     push.changes_push()
 
@@ -82,7 +84,7 @@ def test_it_uses_the_product_code_and_label_staff_chose(imis_pg):
 
 
 def test_it_writes_only_the_latest_change_of_a_member_and_interest(interest):
-    member = subscriber(2)
+    member = sandbox_subscriber(2)
     first = member_saves(member, interest, True)
     second = member_saves(member, interest, False)
     last = member_saves(member, interest, True)
@@ -97,7 +99,7 @@ def test_it_writes_only_the_latest_change_of_a_member_and_interest(interest):
 
 
 def test_it_pushes_many_members_in_batches_of_one_imis_transaction_each(interest):
-    changes = [member_saves(subscriber(i), interest, i % 2 == 0) for i in range(30) if i != NO_EMAILPREFS_ROW]
+    changes = [member_saves(sandbox_subscriber(i), interest, i % 2 == 0) for i in range(30) if i != NO_EMAILPREFS_ROW]
 
     with override_settings(PUSH_BATCH_SIZE=8):
         result = push.changes_push()
@@ -114,7 +116,9 @@ def test_it_pushes_many_members_in_batches_of_one_imis_transaction_each(interest
 def test_it_keeps_the_change_pending_with_a_growing_backoff_while_imis_is_unreachable(interest, imis_down):
     with override_settings(PUSH_RETRY_BASE_DELAY=10, PUSH_RETRY_MAX_DELAY=25):
         before = timezone.now()
-        change = member_saves(subscriber(4), interest, True)  # the save pushes at once (eager here): iMIS is down
+        change = member_saves(
+            sandbox_subscriber(4), interest, True
+        )  # the save pushes at once (eager here): iMIS is down
 
         change.refresh_from_db()
         assert change.state == PreferenceChange.State.PENDING and change.attempts == 1
@@ -142,8 +146,8 @@ def test_it_keeps_the_change_pending_with_a_growing_backoff_while_imis_is_unreac
 
 
 def test_it_fails_a_member_without_a_ud_row_with_a_plain_reason_and_creates_nothing(interest):
-    missing = member_saves(subscriber(NO_EMAILPREFS_ROW), interest, True)
-    fine = member_saves(subscriber(5), interest, True)
+    missing = member_saves(sandbox_subscriber(NO_EMAILPREFS_ROW), interest, True)
+    fine = member_saves(sandbox_subscriber(5), interest, True)
 
     result = push.changes_push()
 
@@ -161,7 +165,7 @@ def test_it_fails_a_member_without_a_ud_row_with_a_plain_reason_and_creates_noth
 
 @override_settings(IMIS_CREATE_MISSING_UD_ROWS=True)
 def test_it_creates_the_missing_ud_row_when_the_setting_allows_it(interest):
-    change = member_saves(subscriber(NO_EMAILPREFS_ROW), interest, True)
+    change = member_saves(sandbox_subscriber(NO_EMAILPREFS_ROW), interest, True)
 
     assert push.changes_push().done == 1
 
@@ -170,7 +174,7 @@ def test_it_creates_the_missing_ud_row_when_the_setting_allows_it(interest):
 
 
 def test_it_retries_a_failed_change_after_staff_fixed_imis(interest, django_capture_on_commit_callbacks):
-    change = member_saves(subscriber(NO_EMAILPREFS_ROW), interest, True)
+    change = member_saves(sandbox_subscriber(NO_EMAILPREFS_ROW), interest, True)
     push.changes_push()
     with connections["imis"].cursor() as cursor:
         cursor.execute(f"INSERT INTO {q('imis', 'ud_EmailPrefs')} ({q('imis', 'ID')}) VALUES (%s)", [member_id(16)])
@@ -184,7 +188,7 @@ def test_it_retries_a_failed_change_after_staff_fixed_imis(interest, django_capt
 
 
 def test_it_marks_done_without_a_second_activity_row_a_change_imis_committed_before_a_crash(interest):
-    change = member_saves(subscriber(6), interest, True)
+    change = member_saves(sandbox_subscriber(6), interest, True)
     claim = push.changes_claim()
     # The worker wrote the batch, iMIS committed, and the worker died before recording it.
     [outcome] = imis.write_changes([push._value_change(c) for c in push._outgoing(claim)])
@@ -200,7 +204,7 @@ def test_it_marks_done_without_a_second_activity_row_a_change_imis_committed_bef
 
 
 def test_it_puts_a_change_stuck_in_sending_back_to_pending_after_the_claim_timeout(interest):
-    change = member_saves(subscriber(7), interest, True)
+    change = member_saves(sandbox_subscriber(7), interest, True)
     claimed_at = push.changes_claim().claimed_at
 
     with override_settings(PUSH_CLAIM_TIMEOUT=300):
@@ -213,7 +217,7 @@ def test_it_puts_a_change_stuck_in_sending_back_to_pending_after_the_claim_timeo
 
 
 def test_it_never_writes_a_pair_while_an_older_change_of_it_is_still_in_flight(interest):
-    member = subscriber(8)
+    member = sandbox_subscriber(8)
     older = member_saves(member, interest, True)
     claim = push.changes_claim()
     newer = member_saves(member, interest, False)
@@ -230,7 +234,7 @@ def test_it_never_writes_a_pair_while_an_older_change_of_it_is_still_in_flight(i
 
 def test_it_gives_two_claimers_disjoint_changes(interest):
     for i in range(10):
-        member_saves(subscriber(i), interest, True)
+        member_saves(sandbox_subscriber(i), interest, True)
 
     first = push.changes_claim(limit=4)
     second = push.changes_claim(limit=4)
@@ -241,7 +245,7 @@ def test_it_gives_two_claimers_disjoint_changes(interest):
 
 @override_settings(PUSH_MAX_ATTEMPTS=1)
 def test_it_fails_a_change_with_the_reason_when_imis_refuses_it(interest):
-    change = member_saves(subscriber(9), interest, True)
+    change = member_saves(sandbox_subscriber(9), interest, True)
     before = ud_value(member_id(9))
     with connections["imis"].cursor() as cursor:
         cursor.execute(f"DELETE FROM {q('imis', 'Counter')} WHERE {q('imis', 'COUNTER_NAME')} = 'Activity'")
@@ -258,7 +262,7 @@ def test_it_fails_a_change_with_the_reason_when_imis_refuses_it(interest):
 
 @override_settings(IMIS_WRITE_NAME_LOG=True)
 def test_it_writes_a_name_log_row_when_the_setting_asks_for_it(interest):
-    member = subscriber(10)
+    member = sandbox_subscriber(10)
     with connections["imis"].cursor() as cursor:
         cursor.execute(
             f"UPDATE {q('imis', 'ud_EmailPrefs')} SET {q('imis', 'NEWSLETTER')} = false WHERE {q('imis', 'ID')} = %s",
@@ -277,7 +281,7 @@ def test_it_writes_a_name_log_row_when_the_setting_asks_for_it(interest):
 
 
 def test_it_writes_no_name_log_row_by_default(interest):
-    member_saves(subscriber(10), interest, True)
+    member_saves(sandbox_subscriber(10), interest, True)
 
     push.changes_push()
 
@@ -295,7 +299,7 @@ def test_it_records_nothing_when_nothing_is_pending(interest):
 
 
 def test_it_says_when_a_change_waiting_for_its_backoff_is_due(imis_pg):
-    change = member_saves(subscriber(1), newsletter(), True)
+    change = member_saves(sandbox_subscriber(1), make_interest(), True)
     PreferenceChange.objects.filter(pk=change.pk).update(
         next_attempt_at=timezone.now() + datetime.timedelta(seconds=30), attempts=2
     )
@@ -307,12 +311,12 @@ def test_it_says_when_a_change_waiting_for_its_backoff_is_due(imis_pg):
 
 
 def test_it_has_nothing_to_wake_for_when_nothing_waits(imis_pg):
-    member_saves(subscriber(1), newsletter(), True)
+    member_saves(sandbox_subscriber(1), make_interest(), True)
     assert push.changes_push().wake_in is None
 
 
 def test_an_older_change_imis_committed_before_a_crash_is_recorded_done_even_when_superseded(interest):
-    member = subscriber(9)
+    member = sandbox_subscriber(9)
     older = member_saves(member, interest, True)
     claim = push.changes_claim()
     # The worker wrote the batch, iMIS committed, the worker died; meanwhile the member changed it again.
@@ -331,7 +335,7 @@ def test_an_older_change_imis_committed_before_a_crash_is_recorded_done_even_whe
 
 
 def test_an_older_change_never_written_is_still_not_needed_when_superseded(interest):
-    member = subscriber(10)
+    member = sandbox_subscriber(10)
     older = member_saves(member, interest, True)
     push.changes_claim()  # the worker died before writing anything
     newer = member_saves(member, interest, False)
@@ -342,3 +346,40 @@ def test_an_older_change_never_written_is_still_not_needed_when_superseded(inter
     assert [state_of(older), state_of(newer)] == ["not_needed", "done"]
     assert [r[5] for r in activities()] == [str(newer.uuid)]
     assert (result.done, result.not_needed) == (1, 1)
+
+
+def push_facts():
+    """Saves of three members (one of them twice) and of a member without a UD row, then one push: what it
+    wrote to iMIS and to our rows (run on PostgreSQL and on SQLite, where claims lock no rows)."""
+    build_sandbox("imis", members=40)
+    interest = make_interest(prompt="Monthly newsletter")
+    member_saves(sandbox_subscriber(1), interest, True)
+    latest = [member_saves(sandbox_subscriber(i), interest, value) for i, value in ((1, False), (2, True), (3, False))]
+    missing = member_saves(sandbox_subscriber(NO_EMAILPREFS_ROW), interest, True)
+
+    result = push.changes_push()
+
+    missing.refresh_from_db()
+    in_imis = [ud_value(member_id(i)) for i in (1, 2, 3, NO_EMAILPREFS_ROW)]
+    return {
+        "done, not needed, failed": [result.done, result.not_needed, result.failed],
+        "states": sorted(PreferenceChange.objects.values_list("state", flat=True)),
+        "in iMIS": [value if value == "no row" else bool(value) for value in in_imis],
+        "one Activity per latest change": sorted(r[5] for r in activities()) == sorted(str(c.uuid) for c in latest),
+        "imis_value": [
+            Preference.objects.get(subscriber__imis_id=member_id(i), interest=interest).imis_value for i in (1, 2, 3)
+        ],
+        "why it failed": missing.last_error.split(":")[0],
+    }
+
+
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"])
+def test_it_pushes_alike_on_postgresql_and_on_sqlite(database, embedded_default):
+    facts = facts_on(database, push_facts, embedded_default)
+
+    assert facts["done, not needed, failed"] == [3, 1, 1]
+    assert facts["states"] == ["done", "done", "done", "failed", "not_needed"]
+    assert facts["in iMIS"] == [False, True, False, "no row"]
+    assert facts["one Activity per latest change"] is True
+    assert facts["imis_value"] == [False, True, False]
+    assert facts["why it failed"] == f"iMIS has no ud_EmailPrefs row for member {member_id(NO_EMAILPREFS_ROW)}"

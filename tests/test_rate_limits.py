@@ -12,7 +12,8 @@ from django.test import RequestFactory, override_settings
 
 from preference_center.lib.cache import ReusingRedisCache, count_hit
 from subscribers.ratelimits import over_limit
-from tests.members_helpers import checked_ids, form_url, make_interests, post, values_of
+from tests.factories import make_interests
+from tests.members_helpers import checked_ids, form_url, post, values_of
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
 REDIS_CACHE = {"default": {"BACKEND": "preference_center.lib.cache.ReusingRedisCache", "LOCATION": REDIS_URL}}
@@ -138,7 +139,7 @@ def test_it_counts_in_one_round_trip_to_redis(monkeypatch):
 @pytest.mark.django_db
 @override_settings(CACHES={"default": {**REDIS_CACHE["default"], "LOCATION": "redis://127.0.0.1:1/0"}})
 def test_a_member_can_read_and_save_their_page_when_redis_is_down(client, member, caplog):
-    newsletter, events = make_interests(2)
+    newsletter, events = make_interests(count=2)
     url = form_url(member)
     assert client.get(url).status_code == 200
     assert post(client, url, [events]).status_code == 302

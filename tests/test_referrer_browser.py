@@ -10,7 +10,8 @@ from playwright.sync_api import expect, sync_playwright
 
 from subscribers.models import Preference, PreferenceChange
 from subscribers.tokens import make_token
-from tests.members_helpers import make_interests, make_subscriber, values_of
+from tests.factories import make_interests, make_subscriber
+from tests.members_helpers import values_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
@@ -29,7 +30,7 @@ def page():
 
 def test_requests_from_a_personal_page_carry_no_path_and_the_save_still_works(live_server, page):
     member = make_subscriber(first_name="Jane")
-    interests = make_interests(2)
+    interests = make_interests(count=2)
     Preference.objects.create(subscriber=member, interest=interests[1], value=True, imis_value=True)
     token = make_token(member)
     sent = []

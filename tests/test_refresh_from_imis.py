@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from interests.models import RemoteInterest, SkippedImisField
 from sync.models import SyncRun
-from tests.interests_helpers import interest, staff, unreachable_imis
+from tests.factories import make_interest
+from tests.interests_helpers import staff, unreachable_imis
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
 
@@ -56,7 +57,7 @@ def test_it_shows_the_last_run_and_links_the_skipped_fields(admin_client, imis_p
 
 
 def test_it_reports_imis_down_and_changes_nothing(admin_client, settings, django_db_blocker):
-    existing = interest("NEWSLETTER", visible=True)
+    existing = make_interest(field_name="NEWSLETTER")
     with unreachable_imis() as alias, django_db_blocker.unblock():
         settings.IMIS_DB_ALIAS = alias
         response = admin_client.post(REFRESH)

@@ -1,16 +1,21 @@
 """Manage iMIS Remote Interests (the RemoteInterest changelist): who may see and change what, the list with
 target group sizes, inline edits, bulk show/hide, ordering, and a query count that does not grow."""
 
+import json
+import re
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.staticfiles import finders
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from interests.models import RemoteInterest, SkippedImisField
-from tests.interests_helpers import interest, prefer, staff, subscriber
+from tests.factories import make_interest, make_preference, make_subscriber
+from tests.interests_helpers import staff
 
 pytestmark = pytest.mark.django_db
 
@@ -33,9 +38,16 @@ def viewer(client):
 @pytest.fixture
 def three():
     return [
-        interest("NEWSLETTER", prompt="Monthly newsletter", position=1, visible=True, group="News"),
-        interest("EVENTS", prompt="Events", position=2, visible=True),
-        interest("Policy_Updates", table_name="UD_Topics", prompt="Policy", position=3, group="Advocacy"),
+        make_interest(field_name="NEWSLETTER", prompt="Monthly newsletter", position=1, group="News"),
+        make_interest(field_name="EVENTS", prompt="Events", position=2),
+        make_interest(
+            field_name="Policy_Updates",
+            table_name="UD_Topics",
+            prompt="Policy",
+            position=3,
+            visible=False,
+            group="Advocacy",
+        ),
     ]
 
 
@@ -104,20 +116,26 @@ class TestList:
     def test_it_lists_interests_in_staff_order_with_their_imis_names(self, editor, three):
         html = editor.get(CHANGELIST).content.decode()
 
-        positions = [html.index(name) for name in ("ud_EmailPrefs.NEWSLETTER", "ud_EmailPrefs.EVENTS", "UD_Topics.")]
+        names = ("ud_EmailPrefs.<wbr>NEWSLETTER", "ud_EmailPrefs.<wbr>EVENTS", "UD_Topics.<wbr>Policy_Updates")
+        positions = [html.index(name) for name in names]
         assert positions == sorted(positions)
         assert "Monthly newsletter" in html
+        assert 'aria-label="Label of Monthly newsletter"' in html  # each row's fields say whose they are
 
     def test_it_counts_the_members_each_mailing_would_reach(self, editor, three):
         newsletter, events, _policy = three
-        counted = [subscriber(f"10000{i}") for i in range(3)]
+        counted = [make_subscriber(imis_id=f"10000{i}") for i in range(3)]
         for member in counted:
-            prefer(member, newsletter)
-        prefer(counted[0], events)
-        prefer(subscriber("200001", active=False), newsletter)  # left the roster
-        prefer(subscriber("200002", email=""), newsletter)  # no address
-        prefer(subscriber("200003", exclude_mail=True), newsletter)  # asked for no mail
-        prefer(subscriber("200004"), newsletter, value=False)  # has it off
+            make_preference(subscriber=member, interest=newsletter)
+        make_preference(subscriber=counted[0], interest=events)
+        make_preference(
+            subscriber=make_subscriber(imis_id="200001", active=False), interest=newsletter
+        )  # left the roster
+        make_preference(subscriber=make_subscriber(imis_id="200002", email=""), interest=newsletter)  # no address
+        make_preference(
+            subscriber=make_subscriber(imis_id="200003", exclude_mail=True), interest=newsletter
+        )  # asked for no mail
+        make_preference(subscriber=make_subscriber(imis_id="200004"), interest=newsletter, value=False)  # has it off
 
         result = editor.get(CHANGELIST).context["cl"].result_list
         sizes = {i.field_name: i.audience for i in result}
@@ -140,11 +158,11 @@ class TestList:
     def test_it_costs_the_same_queries_for_3_and_for_30_interests(self, editor):
         def queries_for(count):
             RemoteInterest.objects.all().delete()
-            members = [subscriber(f"3{count:02d}{i:03d}") for i in range(4)]
+            members = [make_subscriber(imis_id=f"3{count:02d}{i:03d}") for i in range(4)]
             for n in range(count):
-                item = interest(f"F{n}", position=n, visible=n % 2 == 0, group=f"G{n % 3}")
+                item = make_interest(field_name=f"F{n}", position=n, visible=n % 2 == 0, group=f"G{n % 3}")
                 for member in members[: n % 4]:
-                    prefer(member, item)
+                    make_preference(subscriber=member, interest=item)
             with CaptureQueriesContext(connection) as captured:
                 response = editor.get(CHANGELIST)
             assert len(response.context["cl"].result_list) == count
@@ -205,42 +223,148 @@ class TestBulkActions:
         assert LogEntry.objects.filter(object_id=str(policy.pk), change_message__contains="visible").exists()
 
 
+@pytest.fixture
+def grouped():
+    """Two groups as the form shows them: News (A1, A2), then Advocacy (B1, B2)."""
+    return {
+        name: make_interest(field_name=name, prompt=name, position=i, visible=True, group=group)
+        for i, (name, group) in enumerate(
+            [("A1", "News"), ("A2", "News"), ("B1", "Advocacy"), ("B2", "Advocacy")], start=1
+        )
+    }
+
+
 class TestOrdering:
-    def test_it_moves_the_selected_interests_to_the_top_or_bottom(self, editor, three):
-        newsletter, events, policy = three
-        editor.post(CHANGELIST, {"action": "move_to_top", "_selected_action": [policy.pk]})
-        assert order() == ["Policy_Updates", "NEWSLETTER", "EVENTS"]
+    def test_it_moves_the_selected_interests_within_their_group(self, editor, grouped):
+        response = editor.post(
+            CHANGELIST, {"action": "move_to_top", "_selected_action": [grouped["A2"].pk, grouped["B2"].pk]}, follow=True
+        )
+        assert order() == ["A2", "A1", "B2", "B1"]
+        assert "2 interest(s) moved to the top of their group; 4 changed place." in response.content.decode()
 
-        editor.post(CHANGELIST, {"action": "move_to_bottom", "_selected_action": [policy.pk, newsletter.pk]})
-        assert order() == ["EVENTS", "Policy_Updates", "NEWSLETTER"]  # the moved keep their own order
+        editor.post(CHANGELIST, {"action": "move_to_bottom", "_selected_action": [grouped["A2"].pk]})
+        assert order() == ["A1", "A2", "B2", "B1"]
+        editor.post(CHANGELIST, {"action": "move_up", "_selected_action": [grouped["B2"].pk]})  # first of its group
+        assert order() == ["A1", "A2", "B2", "B1"]
+        editor.post(CHANGELIST, {"action": "move_down", "_selected_action": [grouped["B2"].pk]})
+        assert order() == ["A1", "A2", "B1", "B2"]
 
-        editor.post(CHANGELIST, {"action": "move_up", "_selected_action": [policy.pk]})
-        assert order() == ["Policy_Updates", "EVENTS", "NEWSLETTER"]
-        editor.post(CHANGELIST, {"action": "move_down", "_selected_action": [events.pk]})
-        assert order() == ["Policy_Updates", "NEWSLETTER", "EVENTS"]
+    def test_it_lists_the_interests_as_the_form_shows_them(self, editor, grouped):
+        grouped["A2"].visible = False
+        grouped["A2"].save(update_fields=["visible"])
 
-    def test_it_moves_a_row_with_its_buttons_and_keeps_the_filters(self, editor, three):
-        html = editor.get(CHANGELIST + "?visible__exact=1").content.decode()
-        up = reverse("admin:interests_remoteinterest_move", args=[three[1].pk, "up"])
-        assert f'formaction="{up}?_changelist_filters=visible__exact%3D1"' in html
+        html = editor.get(CHANGELIST).content.decode()
 
-        response = editor.post(f"{up}?_changelist_filters=visible__exact%3D1")
+        cells = re.findall(r'<span class="form-place"><span class="(group-\w+)">([^<]+)</span>', html)
+        assert cells == [
+            ("group-start", "1 of 1"),
+            ("group-rest", "not shown"),
+            ("group-start", "1 of 2"),
+            ("group-rest", "2 of 2"),
+        ]
 
-        assert response.status_code == 302 and response["Location"] == CHANGELIST + "?visible__exact=1"
-        assert order() == ["EVENTS", "NEWSLETTER", "Policy_Updates"]
+    def test_it_gathers_a_group_where_its_first_interest_is_when_a_group_is_renamed(self, editor, grouped):
+        rows = list(RemoteInterest.objects.order_by("position"))
+        editor.post(CHANGELIST, formset_data(rows, **{"3": {"group": "News"}}))
+        assert order() == ["A1", "A2", "B2", "B1"]
 
-    def test_it_accepts_moves_only_by_post_from_staff_who_may_change(self, client, three):
-        up = reverse("admin:interests_remoteinterest_move", args=[three[1].pk, "up"])
+    def test_it_puts_positions_from_before_the_grouping_in_the_form_s_order(self, editor, grouped):
+        RemoteInterest.objects.filter(field_name="B1").update(position=2)  # between the two of News
+        RemoteInterest.objects.filter(field_name="A2").update(position=3)
+        viewer = Client()
+        viewer.force_login(staff("viewer", ["view_remoteinterest"]))
+        viewer.get(CHANGELIST)  # who may only look changes nothing
+        assert order() == ["A1", "B1", "A2", "B2"]
+
+        editor.get(CHANGELIST)
+        assert order() == ["A1", "A2", "B1", "B2"]
+
+
+class TestMoveButtons:
+    def move(self, client, interest, move):
+        return client.post(reverse("admin:interests_remoteinterest_move", args=[interest.pk, move]))
+
+    def test_it_offers_buttons_that_a_script_runs_in_place(self, editor, grouped):
+        html = editor.get(CHANGELIST).content.decode()
+        up = reverse("admin:interests_remoteinterest_move", args=[grouped["A2"].pk, "up"])
+        assert f'data-url="{up}"' in html and 'type="button"' in html and "formaction" not in html
+        assert "interests/admin_order.js" in html and finders.find("interests/admin_order.js")
+
+    def test_it_saves_a_move_and_answers_the_new_order_and_where_the_interest_is(self, editor, grouped):
+        response = self.move(editor, grouped["A2"], "up")
+
+        assert response.status_code == 200
+        answer = response.json()
+        assert answer["message"] == "“A2” is now 1 of 2 under “News” (group 1)."
+        assert [row[:2] for row in answer["rows"]] == [
+            [grouped[name].pk, position] for position, name in enumerate(["A2", "A1", "B1", "B2"], start=1)
+        ]
+        assert order() == ["A2", "A1", "B1", "B2"]
+        assert LogEntry.objects.filter(object_id=str(grouped["A2"].pk), change_message__contains="position").exists()
+
+    def test_it_says_when_nothing_moved(self, editor, grouped):
+        answer = self.move(editor, grouped["B1"], "up").json()
+        assert answer["message"].startswith("Nothing moved: “B1” stays 1 of 2 under “Advocacy” (group 2)")
+        assert order() == ["A1", "A2", "B1", "B2"]
+
+    def test_it_accepts_moves_only_by_post_from_staff_who_may_change(self, client, grouped):
         client.force_login(staff("viewer", ["view_remoteinterest"]))
-        assert client.post(up).status_code == 403
+        assert self.move(client, grouped["A2"], "up").status_code == 403
         client.force_login(staff("editor", EDITOR_PERMS))
-        assert client.get(up).status_code == 405
-        assert order() == ["NEWSLETTER", "EVENTS", "Policy_Updates"]
+        assert (
+            client.get(reverse("admin:interests_remoteinterest_move", args=[grouped["A2"].pk, "up"])).status_code == 405
+        )
+        assert order() == ["A1", "A2", "B1", "B2"]
 
-    def test_it_refuses_an_unknown_move(self, editor, three):
-        response = editor.post(reverse("admin:interests_remoteinterest_move", args=[three[1].pk, "sideways"]))
-        assert response.status_code == 302
-        assert order() == ["NEWSLETTER", "EVENTS", "Policy_Updates"]
+    def test_it_refuses_an_unknown_move(self, editor, grouped):
+        response = self.move(editor, grouped["A2"], "sideways")
+        assert response.status_code == 400 and "nothing was changed" in response.json()["error"]
+        assert order() == ["A1", "A2", "B1", "B2"]
+
+
+class TestDragAndDrop:
+    """sortable2's script posts the rows a drag renumbered; the answer is the list's new order."""
+
+    UPDATE = reverse("admin:interests_remoteinterest_sortable_update")
+
+    def drag(self, client, moved, items):
+        return client.post(
+            self.UPDATE,
+            json.dumps({"updatedItems": [[pk, position] for pk, position in items]}),
+            content_type="application/json",
+            headers={"X-Moved-Interest": str(moved)},
+        )
+
+    def test_it_saves_a_drag_within_a_group(self, editor, grouped):
+        b1, b2 = grouped["B1"].pk, grouped["B2"].pk
+        answer = self.drag(editor, b2, [[b2, 3], [b1, 4]]).json()
+        assert order() == ["A1", "A2", "B2", "B1"]
+        assert answer["message"] == "“B2” is now 1 of 2 under “Advocacy” (group 2)."
+
+    def test_a_row_dragged_above_every_group_takes_its_group_to_the_top(self, editor, grouped):
+        a1, a2, b1 = grouped["A1"].pk, grouped["A2"].pk, grouped["B1"].pk
+        answer = self.drag(editor, b1, [[b1, 1], [a1, 2], [a2, 3]]).json()
+        assert order() == ["B1", "B2", "A1", "A2"]
+        assert answer["message"] == "“B1” is now 1 of 2 under “Advocacy” (group 1)."
+
+    def test_a_row_dragged_into_another_group_stays_in_its_own(self, editor, grouped):
+        a2, b1 = grouped["A2"].pk, grouped["B1"].pk
+        answer = self.drag(editor, b1, [[b1, 2], [a2, 3]]).json()
+        assert order() == ["A1", "A2", "B1", "B2"]
+        assert answer["message"].startswith("Nothing moved: “B1” stays 1 of 2 under “Advocacy” (group 2)")
+        assert "change its group" in answer["message"]
+
+    def test_it_refuses_a_garbled_order_and_changes_nothing(self, editor, grouped):
+        a1 = grouped["A1"].pk
+        for garbled in ([[a1, "x"]], [[a1, 1], [a1, 2]], [[424242, 1]]):
+            assert self.drag(editor, a1, garbled).status_code == 400
+        assert editor.post(self.UPDATE, "not json", content_type="application/json").status_code == 400
+        assert order() == ["A1", "A2", "B1", "B2"]
+
+    def test_it_is_only_for_staff_who_may_change(self, client, grouped):
+        client.force_login(staff("viewer", ["view_remoteinterest"]))
+        assert self.drag(client, grouped["B1"].pk, [[grouped["B1"].pk, 1], [grouped["A1"].pk, 2]]).status_code == 403
+        assert order() == ["A1", "A2", "B1", "B2"]
 
 
 class TestChangeForm:
@@ -254,7 +378,6 @@ class TestChangeForm:
                 "label": "News",
                 "description": "Monthly",
                 "group": "Letters",
-                "position": "7",
                 "visible": "on",
                 "product_code": "NL",
                 "field_name": "HACKED",
@@ -264,7 +387,7 @@ class TestChangeForm:
 
         assert response.status_code == 302
         saved = RemoteInterest.objects.get(pk=three[0].pk)
-        assert (saved.label, saved.group, saved.position, saved.product_code) == ("News", "Letters", 7, "NL")
+        assert (saved.label, saved.group, saved.product_code) == ("News", "Letters", "NL")
         assert (saved.field_name, saved.prompt) == ("NEWSLETTER", "Monthly newsletter")
 
 
@@ -283,31 +406,3 @@ class TestSkippedFields:
     def test_it_hides_them_from_staff_without_the_permission(self, client):
         client.force_login(staff("nobody"))
         assert client.get(reverse("admin:interests_skippedimisfield_changelist")).status_code == 403
-
-
-class TestDragAndDrop:
-    REORDER = reverse("admin:interests_remoteinterest_reorder")
-
-    def test_it_saves_the_order_a_drag_left_on_the_page(self, editor, three):
-        newsletter, events, policy = three
-        html = editor.get(CHANGELIST).content.decode()
-        assert f'data-reorder-url="{self.REORDER}"' in html and "interests/admin_reorder.js" in html
-
-        response = editor.post(self.REORDER, {"order": f"{policy.pk},{newsletter.pk},{events.pk}"})
-
-        assert response.status_code == 200 and response.json() == {"moved": 3}
-        assert order() == ["Policy_Updates", "NEWSLETTER", "EVENTS"]
-        assert LogEntry.objects.filter(object_id=str(policy.pk), change_message__contains="position").exists()
-
-    def test_it_refuses_a_garbled_order(self, editor, three):
-        for garbled in ("1,x", f"{three[0].pk},{three[0].pk}", "424242"):
-            assert editor.post(self.REORDER, {"order": garbled}).status_code == 400
-        assert order() == ["NEWSLETTER", "EVENTS", "Policy_Updates"]
-
-    def test_it_is_only_for_staff_who_may_change(self, viewer, three):
-        assert "data-reorder-url" not in viewer.get(CHANGELIST).content.decode()
-        assert viewer.post(self.REORDER, {"order": f"{three[2].pk},{three[0].pk}"}).status_code == 403
-        assert order() == ["NEWSLETTER", "EVENTS", "Policy_Updates"]
-
-    def test_it_serves_its_script_from_static(self):
-        assert finders.find("interests/admin_reorder.js")

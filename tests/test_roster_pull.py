@@ -17,6 +17,8 @@ from sync.services import push
 from sync.services.roster import roster_pull
 from sync.tasks import pull_roster
 from tests.conftest import fetch, q
+from tests.embedded_helpers import facts_on
+from tests.factories import make_interest
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
 
@@ -401,7 +403,7 @@ def test_it_leaves_rows_made_meanwhile_alone_and_counts_only_what_it_inserted():
     now = taken.created_at
     columns = ("imis_id", *MEMBER_FIELDS)
     members = [
-        (imis_id, "", first, "", "", "A", False, False) for imis_id, first in (("100", "Not Ada"), ("101", "Bea"))
+        (imis_id, "", first, "", "", "A", False, False, "") for imis_id, first in (("100", "Not Ada"), ("101", "Bea"))
     ]
     same = {"active": True, "last_seen_in_imis_at": now, "token_version": 1, "created_at": now, "updated_at": now}
 
@@ -419,3 +421,75 @@ def test_it_leaves_rows_made_meanwhile_alone_and_counts_only_what_it_inserted():
     carl = Subscriber.objects.create(imis_id="102")
     assert insert_new(Preference, ("subscriber_id", "interest_id"), [(carl.pk, interest.pk)], **same) == 1
     assert Preference.objects.get(subscriber=carl).value is True
+
+
+def imis_history(i, old):
+    """The pull's one history row of member `i`: [state, old -> new as iMIS flipped it, says the member's
+    change waits for the push]."""
+    [change] = PreferenceChange.objects.filter(source="imis", subscriber__imis_id=member_id(i))
+    flipped = (change.old_value, change.new_value) == (old, not old)
+    return [change.state, flipped, "waiting to be written to iMIS" in change.note]
+
+
+def pull_facts():
+    """A first import, then a pull after iMIS changed a value, a member's details and its roster while a
+    member's own change waits for the push (run on PostgreSQL and on SQLite, whose inserts take other paths)."""
+    build_sandbox("imis", members=40)
+    interests = {
+        field: make_interest(table_name=table, field_name=field, prompt=field, position=i)
+        for i, (table, field) in enumerate(FIELDS)
+    }
+    newsletter = interests["NEWSLETTER"]
+    first = roster_pull()
+    on_in_imis = sum(1 for i in range(40) for table, field in FIELDS if imis_value(i, field, table))
+    imported = [
+        all(pref(i, interests[field]).value is bool(imis_value(i, field, table)) for i in range(40))
+        for table, field in FIELDS
+    ]
+    history_after_first = PreferenceChange.objects.count()
+    old = [imis_value(0), imis_value(1)]
+    set_imis(0, not old[0])  # staff change member 0 in iMIS
+    member = Subscriber.objects.get(imis_id=member_id(1))  # member 1 changes their mind twice, staff flip it
+    preferences_save(subscriber=member, wanted={newsletter.pk: not old[1]}, source="form")
+    preferences_save(subscriber=member, wanted={newsletter.pk: old[1]}, source="form")
+    set_imis(1, not old[1])
+    run_sql(
+        f"UPDATE {q('imis', 'Name')} SET {q('imis', 'EMAIL')} = %s WHERE {q('imis', 'ID')} = %s",
+        ["new.address@example.org", member_id(3)],
+    )
+    run_sql(f"DELETE FROM {q('imis', 'Name')} WHERE {q('imis', 'ID')} = %s", [member_id(39)])
+    second = roster_pull()
+    counted = ("members_created", "members_updated", "members_deactivated", "preferences_changed_in_imis")
+    return {
+        "first": [first.ok, first.counts["members_created"], first.counts["preferences_created"] == on_in_imis],
+        "imported as in iMIS": imported,
+        "history after the first": history_after_first,
+        "second": [second.ok, *(second.counts.get(name, 0) for name in counted)],
+        "kept": second.counts.get("preferences_local_kept", 0),
+        "member 0 (value, imis_value) is iMIS's": [pref(0, newsletter).value is not old[0],
+                                                  pref(0, newsletter).imis_value is not old[0]],
+        "member 1 (value, imis_value) is theirs, iMIS's": [pref(1, newsletter).value is old[1],
+                                                          pref(1, newsletter).imis_value is not old[1]],
+        "iMIS's history of member 0": imis_history(0, old[0]),
+        "iMIS's history of member 1": imis_history(1, old[1]),
+        "member 3's address": Subscriber.objects.get(imis_id=member_id(3)).email,
+        "member 39 active": Subscriber.objects.get(imis_id=member_id(39)).active,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"])
+def test_it_pulls_alike_on_postgresql_and_on_sqlite(database, embedded_default):
+    facts = facts_on(database, pull_facts, embedded_default)
+
+    assert facts["first"] == [True, 40, True]
+    assert facts["imported as in iMIS"] == [True, True, True]
+    assert facts["history after the first"] == 0
+    assert facts["second"] == [True, 0, 1, 1, 1]
+    assert facts["kept"] == 1
+    assert facts["member 0 (value, imis_value) is iMIS's"] == [True, True]
+    assert facts["member 1 (value, imis_value) is theirs, iMIS's"] == [True, True]
+    # One history row each, old -> new as iMIS changed it: member 0's taken, member 1's not, with the reason.
+    assert facts["iMIS's history of member 0"] == ["not_needed", True, False]
+    assert facts["iMIS's history of member 1"] == ["not_needed", True, True]
+    assert facts["member 3's address"] == "new.address@example.org"
+    assert facts["member 39 active"] is False

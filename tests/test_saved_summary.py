@@ -11,7 +11,8 @@ from django.test import Client
 
 from subscribers.models import Preference, PreferenceChange
 from subscribers.views import SAVED_COOKIE, SAVED_SALT
-from tests.members_helpers import form_url, make_interests, make_subscriber, post, token_of, values_of
+from tests.factories import make_interests, make_subscriber
+from tests.members_helpers import form_url, post, token_of, values_of
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ def _fresh_rate_limits():
 @pytest.fixture
 def jane():
     member = make_subscriber(first_name="Jane")
-    [news] = make_interests(1)
+    [news] = make_interests(count=1)
     Preference.objects.create(subscriber=member, interest=news, value=True, imis_value=True)
     return member, news
 

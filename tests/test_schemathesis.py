@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from mailing.models import ApiKey
-from tests.mailing_helpers import URLS, api_client, member
-from tests.members_helpers import make_interests
+from tests.factories import make_interests, make_subscriber
+from tests.mailing_helpers import URLS, api_client
 
 pytestmark = [pytest.mark.django_db, URLS]
 
@@ -22,10 +22,10 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
 @pytest.fixture
 def raw_key():
     """Members and interests to find, and a read-write key; a rate limit the run cannot reach."""
-    news, events, alerts = make_interests(3)
-    member("1", on=[news, events])
-    member("2", on=[alerts])
-    member("00123", off=[news], exclude_mail=True)
+    news, events, alerts = make_interests(count=3)
+    make_subscriber(imis_id="1", on=[news, events])
+    make_subscriber(imis_id="2", on=[alerts])
+    make_subscriber(imis_id="00123", off=[news], exclude_mail=True)
     _, _, raw_key = api_client(scope=ApiKey.Scope.READ_WRITE)
     # The WSGI app closes the database connection after each request; the test's transaction lives on it.
     # Django's own test client does the same as this.

@@ -20,7 +20,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from preference_center.imis.sandbox import build_sandbox
 from subscribers.models import PreferenceChange
 from subscribers.tokens import make_token
-from tests.sync_helpers import newsletter, subscriber, ud_value
+from tests.factories import make_interest, sandbox_subscriber
+from tests.sync_helpers import ud_value
 from tests.workers import Beat, Gunicorn, Worker, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(databases=["default", "imis"], transaction=True)]
@@ -109,8 +110,8 @@ def machines(redis_server, tmp_path):
 
 def test_a_members_save_works_through_either_web_process_and_either_worker(machines):
     build_sandbox("imis", members=40)
-    interest = newsletter()
-    first, second = subscriber(1), subscriber(2)
+    interest = make_interest()
+    first, second = sandbox_subscriber(1), sandbox_subscriber(2)
     web_a = machines(Gunicorn, "a", PREFERENCES_RATE_LIMIT="30/h")
     web_b = machines(Gunicorn, "b", PREFERENCES_RATE_LIMIT="30/h")
     worker_1 = machines(Worker, "w1")
@@ -130,7 +131,7 @@ def test_a_members_save_works_through_either_web_process_and_either_worker(machi
 
 def test_sessions_and_rate_limits_are_shared_by_the_web_processes(machines):
     get_user_model().objects.create_superuser("ops", "ops@example.org", "a long password for ops")
-    member = subscriber(3)
+    member = sandbox_subscriber(3)
     web_a = machines(Gunicorn, "a", PREFERENCES_RATE_LIMIT="12/h")
     web_b = machines(Gunicorn, "b", PREFERENCES_RATE_LIMIT="12/h")
 

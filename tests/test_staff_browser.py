@@ -5,7 +5,8 @@ from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
 from subscribers.models import Preference, PreferenceChange
-from tests.members_helpers import make_interests, make_subscriber, values_of
+from tests.factories import make_interests, make_subscriber
+from tests.members_helpers import values_of
 from tests.test_member_browser import browser, serious_violations  # noqa: F401 - the browser fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,7 +35,7 @@ def fits_the_width(page):
 
 def test_a_member_phones_in_and_staff_change_their_choices(staff_page):
     page = staff_page
-    newsletter, events = make_interests(2)
+    newsletter, events = make_interests(count=2)
     member = make_subscriber(first_name="Grace", last_name="Hopper", full_name="Grace Hopper", email="g@example.org")
     make_subscriber(first_name="Ada", last_name="Lovelace", full_name="Ada Lovelace")
     Preference.objects.create(subscriber=member, interest=events, value=True, imis_value=True)
@@ -67,7 +68,7 @@ def test_a_member_phones_in_and_staff_change_their_choices(staff_page):
 def test_the_staff_start_page_and_member_page_have_no_serious_accessibility_violation(staff_page, live_server):
     page = staff_page
     member = make_subscriber()
-    make_interests(2)
+    make_interests(count=2)
     page.goto(f"{live_server.url}/admin/")
     expect(page.locator("#setup")).to_contain_text("Next step")
     assert serious_violations(page) == []
@@ -76,7 +77,7 @@ def test_the_staff_start_page_and_member_page_have_no_serious_accessibility_viol
 
 
 def test_the_changes_list_fits_1280_px(staff_page, live_server):
-    (newsletter,) = make_interests(1)
+    (newsletter,) = make_interests(count=1)
     member = make_subscriber(email="a.rather.long.address.of.someone@example.org")
     PreferenceChange.objects.create(
         subscriber=member,
@@ -94,7 +95,7 @@ def test_the_changes_list_fits_1280_px(staff_page, live_server):
 
 
 def test_the_target_groups_intro_is_not_hidden_behind_the_buttons(staff_page, live_server):
-    make_interests(2)
+    make_interests(count=2)
     staff_page.goto(f"{live_server.url}/admin/mailing/targetgroup/")
     intro = staff_page.locator("#target-groups-intro").bounding_box()
     for button in staff_page.locator(".object-tools a").all():
@@ -104,7 +105,7 @@ def test_the_target_groups_intro_is_not_hidden_behind_the_buttons(staff_page, li
 
 
 def test_the_interests_list_fits_1280_px(staff_page, live_server):
-    make_interests(7)
+    make_interests(count=7)
     staff_page.goto(f"{live_server.url}/admin/interests/remoteinterest/")
     expect(staff_page.locator("#result_list")).to_contain_text("Volunteer")
     widths = (

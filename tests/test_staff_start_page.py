@@ -9,7 +9,7 @@ from django.utils import timezone
 from subscribers.models import PreferenceChange
 from subscribers.services.preferences import preferences_save
 from sync.models import SyncRun
-from tests.members_helpers import make_interests, make_subscriber
+from tests.factories import make_interests, make_subscriber
 
 pytestmark = pytest.mark.django_db
 
@@ -28,16 +28,16 @@ def test_a_new_installation_is_told_to_connect_imis_first(admin_client):
 def test_it_leads_through_the_setup_steps_in_order(admin_client):
     now = timezone.now()
     SyncRun.objects.create(kind="discover", started_at=now, finished_at=now, ok=True, counts={})
-    (hidden,) = make_interests(1, visible=False)
+    (hidden,) = make_interests(count=1, visible=False)
     assert "Next step: Show some interests on the form" in start_page(admin_client)
-    make_interests(1, start=1)
+    make_interests(count=1, start=1)
     assert "Next step: Pull the members" in start_page(admin_client)
     make_subscriber()
     assert "Next step" not in start_page(admin_client)
 
 
 def test_it_shows_the_sync_at_a_glance(admin_client):
-    (newsletter,) = make_interests(1)
+    (newsletter,) = make_interests(count=1)
     for _ in range(3):
         preferences_save(subscriber=make_subscriber(), wanted={newsletter.pk: True}, source="form")
     PreferenceChange.objects.filter(pk=PreferenceChange.objects.first().pk).update(state="failed")
@@ -71,3 +71,17 @@ def test_shortcuts_are_only_those_the_user_may_open(client):
     client.force_login(user)
     html = start_page(client)
     assert "Preview the member form" in html and "Sync dashboard" not in html
+
+
+@pytest.mark.django_db(databases=["default", "imis"])  # the dashboard asks iMIS for its health
+def test_beat_s_schedules_are_off_the_start_page_and_reached_from_the_sync_dashboard(admin_client):
+    html = start_page(admin_client)
+    assert "Periodic tasks" not in html and "django_celery_beat" not in html
+    assert admin_client.get("/admin/django_celery_beat/").status_code == 404  # no app page either
+
+    dashboard = admin_client.get("/admin/subscribers/preferencechange/dashboard/").content.decode()
+    schedules = "/admin/django_celery_beat/periodictask/"
+    assert f'href="{schedules}"' in dashboard
+    assert "Discover iMIS interests" in admin_client.get(schedules).content.decode()
+    for gone in ("crontabschedule", "solarschedule", "clockedschedule"):
+        assert admin_client.get(f"/admin/django_celery_beat/{gone}/").status_code == 404

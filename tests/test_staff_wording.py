@@ -7,7 +7,7 @@ from django.utils import timezone
 from subscribers.models import PreferenceChange
 from subscribers.services.preferences import preferences_save
 from sync.models import SyncRun
-from tests.members_helpers import make_interests, make_subscriber
+from tests.factories import make_interests, make_subscriber
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
 
@@ -36,7 +36,7 @@ def test_the_runs_list_shows_labels(admin_client, runs):
 
 
 def test_column_headers_spell_imis_ip_address_and_uuid(admin_client):
-    (newsletter,) = make_interests(1)
+    (newsletter,) = make_interests(count=1)
     member = make_subscriber()
     (change,) = preferences_save(subscriber=member, wanted={newsletter.pk: True}, source="form", ip_address="127.0.0.1")
     interests = admin_client.get(reverse("admin:interests_remoteinterest_changelist")).content.decode()
@@ -51,9 +51,9 @@ def test_column_headers_spell_imis_ip_address_and_uuid(admin_client):
 
 
 def test_the_interests_list_says_when_a_field_is_gone_from_imis(admin_client):
-    here, gone = make_interests(2)
+    here, gone = make_interests(count=2)
     gone.present_in_imis = False
     gone.save(update_fields=["present_in_imis"])
     html = admin_client.get(reverse("admin:interests_remoteinterest_changelist")).content.decode()
     assert html.count("gone from iMIS") == 1
-    assert html.index(gone.imis_name) < html.index("gone from iMIS")
+    assert html.index(f"{gone.table_name}.<wbr>{gone.field_name}") < html.index("gone from iMIS")

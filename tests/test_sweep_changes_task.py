@@ -9,20 +9,21 @@ from django.utils import timezone
 from subscribers.models import PreferenceChange
 from sync import tasks
 from sync.services import push
-from tests.sync_helpers import activities, newsletter, subscriber
+from tests.factories import make_interest, sandbox_subscriber
+from tests.sync_helpers import activities
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
 
 
 @pytest.fixture
 def interest(imis_pg):
-    return newsletter()
+    return make_interest()
 
 
 def saved_without_message(i, interest, **kwargs):
     """A change whose push message never reached Redis."""
     return PreferenceChange.objects.create(
-        subscriber=subscriber(i), interest=interest, new_value=True, source="form", **kwargs
+        subscriber=sandbox_subscriber(i), interest=interest, new_value=True, source="form", **kwargs
     )
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from subscribers.models import PreferenceChange
 from sync.models import SyncRun
-from tests.sync_helpers import newsletter, subscriber
+from tests.factories import make_interest, sandbox_subscriber
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
 
@@ -18,13 +18,13 @@ DASHBOARD = reverse("admin:sync_dashboard")
 
 @pytest.fixture
 def history(imis_pg):
-    interest = newsletter()
+    interest = make_interest()
     for i, state in enumerate(["pending", "pending", "failed", "done", "done", "done"]):
         PreferenceChange.objects.create(
-            subscriber=subscriber(i), interest=interest, new_value=True, source="form", state=state
+            subscriber=sandbox_subscriber(i), interest=interest, new_value=True, source="form", state=state
         )
     two_hours_ago = timezone.now() - datetime.timedelta(hours=2)
-    PreferenceChange.objects.filter(subscriber__imis_id=subscriber(0).imis_id).update(created_at=two_hours_ago)
+    PreferenceChange.objects.filter(subscriber__imis_id=sandbox_subscriber(0).imis_id).update(created_at=two_hours_ago)
     started = timezone.now() - datetime.timedelta(minutes=3)
     SyncRun.objects.create(
         kind="push",

@@ -3,8 +3,7 @@
 import pytest
 
 from mailing import selectors
-from tests.mailing_helpers import member
-from tests.members_helpers import make_interests
+from tests.factories import make_interests, make_subscriber
 
 pytestmark = pytest.mark.django_db
 
@@ -15,14 +14,14 @@ def members_of(**ids):
 
 
 def test_it_counts_only_mailable_members_with_the_interest_on():
-    news, events, _ = make_interests(3)
-    member("1", on=[news])
-    member("2", on=[news], active=False)  # left the roster
-    member("3", on=[news], email="")  # no address
-    member("4", on=[news], exclude_mail=True)  # iMIS says: no mail
-    member("5", off=[news])  # unticked
-    member("6", on=[events])  # another interest
-    member("7", on=[news, events])
+    news, events, _ = make_interests(count=3)
+    make_subscriber(imis_id="1", on=[news])
+    make_subscriber(imis_id="2", on=[news], active=False)  # left the roster
+    make_subscriber(imis_id="3", on=[news], email="")  # no address
+    make_subscriber(imis_id="4", on=[news], exclude_mail=True)  # iMIS says: no mail
+    make_subscriber(imis_id="5", off=[news])  # unticked
+    make_subscriber(imis_id="6", on=[events])  # another interest
+    make_subscriber(imis_id="7", on=[news, events])
 
     assert members_of(any_of=[news.pk]) == ["1", "7"]
     sizes = {i.pk: i.size for i in selectors.target_groups_with_sizes()}
@@ -30,7 +29,7 @@ def test_it_counts_only_mailable_members_with_the_interest_on():
 
 
 def test_it_makes_a_group_of_each_interest_on_the_form_only():
-    shown, hidden, vanished = make_interests(3)
+    shown, hidden, vanished = make_interests(count=3)
     hidden.visible = False
     hidden.save()
     vanished.present_in_imis = False
@@ -44,13 +43,13 @@ def test_it_makes_a_group_of_each_interest_on_the_form_only():
 
 
 def test_it_combines_any_of_all_of_and_minus():
-    a, b, c, d = make_interests(4)
-    member("1", on=[a])
-    member("2", on=[b])
-    member("3", on=[a, b])
-    member("4", on=[a, b, c])
-    member("5", on=[a, c, d])
-    member("6", on=[c])
+    a, b, c, d = make_interests(count=4)
+    make_subscriber(imis_id="1", on=[a])
+    make_subscriber(imis_id="2", on=[b])
+    make_subscriber(imis_id="3", on=[a, b])
+    make_subscriber(imis_id="4", on=[a, b, c])
+    make_subscriber(imis_id="5", on=[a, c, d])
+    make_subscriber(imis_id="6", on=[c])
 
     assert members_of(any_of=[a.pk, b.pk]) == ["1", "2", "3", "4", "5"]
     assert members_of(all_of=[a.pk, b.pk]) == ["3", "4"]
@@ -60,9 +59,9 @@ def test_it_combines_any_of_all_of_and_minus():
 
 
 def test_it_reads_a_combination_in_one_query(django_assert_num_queries):
-    interests = make_interests(6)
+    interests = make_interests(count=6)
     for n in range(5):
-        member(str(n), on=interests[n : n + 3])
+        make_subscriber(imis_id=str(n), on=interests[n : n + 3])
     group = selectors.target_group_build(
         any_of=[i.pk for i in interests[:2]], all_of=[i.pk for i in interests[2:4]], none_of=[interests[5].pk]
     )
@@ -74,8 +73,8 @@ def test_it_reads_a_combination_in_one_query(django_assert_num_queries):
 
 
 def test_it_sizes_every_group_in_one_query(django_assert_num_queries):
-    interests = make_interests(5)
-    member("1", on=interests)
+    interests = make_interests(count=5)
+    make_subscriber(imis_id="1", on=interests)
 
     with django_assert_num_queries(1):
         sizes = [i.size for i in selectors.target_groups_with_sizes()]
@@ -84,7 +83,7 @@ def test_it_sizes_every_group_in_one_query(django_assert_num_queries):
 
 
 def test_it_refuses_a_combination_that_wants_nothing_or_wants_and_excludes_one_interest():
-    a, b = make_interests(2)
+    a, b = make_interests(count=2)
 
     with pytest.raises(selectors.InvalidTargetGroup, match="at least one interest"):
         selectors.target_group_build(none_of=[a.pk])
@@ -93,7 +92,7 @@ def test_it_refuses_a_combination_that_wants_nothing_or_wants_and_excludes_one_i
 
 
 def test_it_describes_a_combination_with_the_labels_members_see():
-    a, b, c = make_interests(3)
+    a, b, c = make_interests(count=3)
 
     group = selectors.target_group_build(any_of=[a.pk, b.pk], none_of=[c.pk])
 

@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
-from tests.mailing_helpers import URLS, member
-from tests.members_helpers import make_interests
+from tests.factories import make_interests, make_subscriber
+from tests.mailing_helpers import URLS
 
 pytestmark = [pytest.mark.django_db, URLS]
 
@@ -23,11 +23,11 @@ def staff(*permissions):
 
 @pytest.fixture
 def groups():
-    news, events, alerts = make_interests(3)
-    member("1", on=[news])
-    member("2", on=[news, events])
-    member("3", on=[events, alerts])
-    member("4", on=[news], exclude_mail=True)
+    news, events, alerts = make_interests(count=3)
+    make_subscriber(imis_id="1", on=[news])
+    make_subscriber(imis_id="2", on=[news, events])
+    make_subscriber(imis_id="3", on=[events, alerts])
+    make_subscriber(imis_id="4", on=[news], exclude_mail=True)
     return news, events, alerts
 
 

@@ -9,7 +9,8 @@ from django.test import override_settings
 from preference_center.lib import redaction
 from subscribers import tokens
 from subscribers.services.preferences import subscribers_rotate_tokens
-from tests.members_helpers import make_subscriber, member_of
+from tests.factories import make_subscriber
+from tests.members_helpers import member_of
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,8 @@ from mailing.tasks import webhook_sweep
 from mailing.tasks import webhook_sweep as _sweep_task
 from subscribers.models import PreferenceChange
 from subscribers.services.preferences import preferences_save
-from tests.mailing_helpers import URLS, api_client, member
-from tests.members_helpers import make_interests
+from tests.factories import make_interests, make_subscriber
+from tests.mailing_helpers import URLS, api_client
 
 pytestmark = [pytest.mark.django_db, URLS]
 
@@ -88,8 +88,8 @@ def form_save(subscriber, wanted):
 
 
 def test_it_posts_one_signed_event_per_change(receiver):
-    news, events = make_interests(2)
-    subscriber = member("00042", on=[events], email="ann@example.org")
+    news, events = make_interests(count=2)
+    subscriber = make_subscriber(imis_id="00042", on=[events], email="ann@example.org")
     changes = form_save(subscriber, {news.pk: True, events.pk: False})
 
     webhook_sweep.delay()
@@ -117,8 +117,8 @@ def test_it_posts_one_signed_event_per_change(receiver):
 
 
 def test_it_refuses_to_verify_a_tampered_body(receiver):
-    [news] = make_interests(1)
-    form_save(member("1"), {news.pk: True})
+    [news] = make_interests(count=1)
+    form_save(make_subscriber(imis_id="1"), {news.pk: True})
 
     webhook_sweep.delay()
 
@@ -127,8 +127,8 @@ def test_it_refuses_to_verify_a_tampered_body(receiver):
 
 
 def test_it_sends_a_form_save_s_event_as_soon_as_it_commits(receiver, django_capture_on_commit_callbacks):
-    [news] = make_interests(1)
-    subscriber = member("8")
+    [news] = make_interests(count=1)
+    subscriber = make_subscriber(imis_id="8")
 
     with django_capture_on_commit_callbacks(execute=True):
         [change] = form_save(subscriber, {news.pk: True})
@@ -149,8 +149,8 @@ def api_turns_on(interest, capture_on_commit):
 
 
 def test_it_sends_an_api_write_s_event_as_soon_as_it_commits(receiver, django_capture_on_commit_callbacks):
-    [news] = make_interests(1)
-    member("7")
+    [news] = make_interests(count=1)
+    make_subscriber(imis_id="7")
     response = api_turns_on(news, django_capture_on_commit_callbacks)
 
     assert response.status_code == 200
@@ -158,8 +158,8 @@ def test_it_sends_an_api_write_s_event_as_soon_as_it_commits(receiver, django_ca
 
 
 def test_it_sends_the_event_of_a_change_saved_on_its_own_when_it_commits(receiver, django_capture_on_commit_callbacks):
-    [news] = make_interests(1)
-    subscriber = member("8")
+    [news] = make_interests(count=1)
+    subscriber = make_subscriber(imis_id="8")
 
     with django_capture_on_commit_callbacks(execute=True):
         PreferenceChange.objects.create(
@@ -170,8 +170,8 @@ def test_it_sends_the_event_of_a_change_saved_on_its_own_when_it_commits(receive
 
 
 def test_it_retries_a_failed_delivery_with_backoff(receiver):
-    [news] = make_interests(1)
-    form_save(member("1"), {news.pk: True})
+    [news] = make_interests(count=1)
+    form_save(make_subscriber(imis_id="1"), {news.pk: True})
     receiver.statuses = [500, 503]
 
     webhook_sweep.delay()
@@ -203,8 +203,8 @@ def test_it_retries_a_failed_delivery_with_backoff(receiver):
 
 @override_settings(MAILING_WEBHOOK_MAX_ATTEMPTS=2)
 def test_it_gives_up_after_the_last_attempt_and_staff_can_send_it_again(receiver):
-    [news] = make_interests(1)
-    form_save(member("1"), {news.pk: True})
+    [news] = make_interests(count=1)
+    form_save(make_subscriber(imis_id="1"), {news.pk: True})
     receiver.statuses = [500, 500]
 
     webhook_sweep.delay()
@@ -220,8 +220,8 @@ def test_it_gives_up_after_the_last_attempt_and_staff_can_send_it_again(receiver
 
 
 def test_it_treats_a_redirect_as_a_failure_not_a_delivery(receiver):
-    [news] = make_interests(1)
-    form_save(member("1"), {news.pk: True})
+    [news] = make_interests(count=1)
+    form_save(make_subscriber(imis_id="1"), {news.pk: True})
     receiver.statuses = [302]
 
     webhook_sweep.delay()
@@ -232,8 +232,8 @@ def test_it_treats_a_redirect_as_a_failure_not_a_delivery(receiver):
 
 
 def test_it_sends_a_delivery_once_even_if_asked_twice(receiver):
-    [news] = make_interests(1)
-    form_save(member("1"), {news.pk: True})
+    [news] = make_interests(count=1)
+    form_save(make_subscriber(imis_id="1"), {news.pk: True})
     [delivery_id] = webhook.webhook_collect()
 
     first = webhook.webhook_deliver(delivery_id=delivery_id)
@@ -244,8 +244,8 @@ def test_it_sends_a_delivery_once_even_if_asked_twice(receiver):
 
 
 def test_it_keeps_the_member_s_save_when_the_receiver_is_down(django_capture_on_commit_callbacks):
-    [news] = make_interests(1)
-    subscriber = member("7")
+    [news] = make_interests(count=1)
+    subscriber = make_subscriber(imis_id="7")
     with override_settings(MAILING_WEBHOOK_URL=closed_port_url(), MAILING_WEBHOOK_SECRET=SECRET):
         response = api_turns_on(news, django_capture_on_commit_callbacks)
 
@@ -276,8 +276,8 @@ def forget_connections():
 
 
 def test_it_keeps_the_member_s_save_when_redis_is_down(receiver, redis_down, django_capture_on_commit_callbacks):
-    [news] = make_interests(1)
-    subscriber = member("7")
+    [news] = make_interests(count=1)
+    subscriber = make_subscriber(imis_id="7")
     response = api_turns_on(news, django_capture_on_commit_callbacks)
 
     assert response.status_code == 200
@@ -288,8 +288,8 @@ def test_it_keeps_the_member_s_save_when_redis_is_down(receiver, redis_down, dja
 
 
 def test_it_does_nothing_without_a_configured_webhook():
-    [news] = make_interests(1)
-    form_save(member("1"), {news.pk: True})
+    [news] = make_interests(count=1)
+    form_save(make_subscriber(imis_id="1"), {news.pk: True})
 
     webhook_sweep.delay()
 
@@ -299,8 +299,8 @@ def test_it_does_nothing_without_a_configured_webhook():
 
 @override_settings(MAILING_WEBHOOK_SOURCES=["form", "api"])
 def test_it_sends_only_the_sources_it_is_told_to(receiver):
-    [news] = make_interests(1)
-    subscriber = member("1")
+    [news] = make_interests(count=1)
+    subscriber = make_subscriber(imis_id="1")
     preferences_save(subscriber=subscriber, wanted={news.pk: True}, source="imis")
     form_save(subscriber, {news.pk: False})
 
@@ -314,8 +314,8 @@ def test_only_staff_who_may_change_deliveries_send_them_again(receiver):
     from django.contrib.auth.models import Permission, User
     from django.test import Client
 
-    [news] = make_interests(1)
-    form_save(member("1"), {news.pk: True})
+    [news] = make_interests(count=1)
+    form_save(make_subscriber(imis_id="1"), {news.pk: True})
     receiver.statuses = [500]
     webhook_sweep.delay()
     delivery = WebhookDelivery.objects.get()

@@ -1,35 +1,37 @@
-"""Manage iMIS Remote Interests: staff choose which iMIS checkbox fields members see, and how."""
+"""Manage iMIS Remote Interests: staff choose which iMIS checkbox fields members see, and how.
 
+Order: rows are dragged (django-admin-sortable2) or moved with the ⤒ ▲ ▼ ⤓ buttons, and each move is saved
+at once without reloading the page, so labels typed and not yet saved stay on the page. The list reads
+as the member form does: groups in the order of their first interest, each group's interests together."""
+
+import json
+
+from adminsortable2.admin import SortableAdminMixin
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
-from django.template.response import TemplateResponse
+from django.http import HttpResponseNotAllowed, JsonResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
-
-from subscribers.forms import interest_fieldsets
-from subscribers.selectors import form_specs, interests_with_audience
-from sync.selectors import discovery_last_run
-from sync.services.discovery import interests_discover
 
 from .. import selectors, services
 from ..models import RemoteInterest
+from . import extensions
+from .places import NO_GROUP, order_payload, places
 
 # (move, symbol, what it does) of the buttons in each row.
 MOVE_BUTTONS = (
-    ("top", "⤒", "to the top"),
+    ("top", "⤒", "to the top of its group"),
     ("up", "▲", "up one place"),
     ("down", "▼", "down one place"),
-    ("bottom", "⤓", "to the bottom"),
+    ("bottom", "⤓", "to the bottom of its group"),
 )
-# Revealed by static/interests/admin_reorder.js: without the script it would do nothing.
-DRAG_HANDLE = mark_safe(
-    '<span class="drag-handle" hidden title="Drag to move" aria-hidden="true" style="cursor:move">☰</span> '
-)
+
+
+# Why a drag or a button may move nothing: the list keeps each group together, as the form does.
+NOTHING_MOVED = "A group's interests stay together, as on the form: change its group to move it under another heading."
 
 
 def _log_changes(request, interests, message):
@@ -39,27 +41,55 @@ def _log_changes(request, interests, message):
         )
 
 
+def _extension_column(column):
+    @admin.display(description=column.description, ordering=column.name)
+    def show(obj):
+        return getattr(obj, column.name)
+
+    show.__name__ = column.name
+    return show
+
+
+def _places(request):
+    """Each interest's place on the form, computed once per request (one query)."""
+    if not hasattr(request, "_interest_places"):
+        request._interest_places = places()
+    return request._interest_places
+
+
+class GroupFilter(admin.SimpleListFilter):
+    """By group heading, in the form's order; interests without one are named by the heading members read."""
+
+    title = "group heading"
+    parameter_name = "group"
+
+    def lookups(self, request, model_admin):
+        groups = dict.fromkeys(RemoteInterest.objects.order_by("position", "id").values_list("group", flat=True))
+        return [(group, group or f"none (“{NO_GROUP}”)") for group in groups]
+
+    def queryset(self, request, queryset):
+        return queryset if self.value() is None else queryset.filter(group=self.value())
+
+
+class _ListTemplate(admin.ModelAdmin):
+    # sortable2's list template extends the one named here (it adds the drag and drop's settings to it).
+    change_list_template = "admin/interests/remoteinterest/change_list.html"
+
+
 @admin.register(RemoteInterest)
-class RemoteInterestAdmin(admin.ModelAdmin):
-    list_display = [
-        "imis_field",
-        "visible",
-        "label",
-        "description",
-        "group",
-        "product_code",
-        "audience",
-    ]
+class RemoteInterestAdmin(SortableAdminMixin, _ListTemplate):
+    list_display = ["imis_field", "visible", "label", "description", "group", "product_code"]
     list_display_links = ["imis_field"]
     list_editable = ["label", "description", "group", "visible", "product_code"]
-    list_filter = ["visible", "present_in_imis", "table_name", "group"]
+    list_filter = ["visible", "present_in_imis", "table_name", GroupFilter]
     search_fields = ["table_name", "field_name", "prompt", "label", "description", "group", "product_code"]
     ordering = ["position", "id"]
     list_per_page = 200
     actions = ["show_on_form", "hide_from_form", "move_to_top", "move_up", "move_down", "move_to_bottom"]
     fieldsets = [
         ("In iMIS", {"fields": ["table_name", "field_name", "prompt", "micro_help", "present_in_imis"]}),
-        ("On the member form", {"fields": ["label", "description", "group", "position", "visible"]}),
+        ("On the member form", {"fields": ["label", "description", "group", "place", "visible"]}),
+        ("In French", {"fields": ["label_fr", "description_fr", "group_fr"]}),
         ("Activity rows", {"fields": ["product_code"]}),
         ("Discovery", {"fields": ["discovered_at", "last_seen_at"]}),
     ]
@@ -69,31 +99,48 @@ class RemoteInterestAdmin(admin.ModelAdmin):
         "prompt",
         "micro_help",
         "present_in_imis",
+        "place",
         "discovered_at",
         "last_seen_at",
     ]
 
     class Media:
-        js = ["interests/admin_reorder.js"]
+        js = ["interests/admin_order.js"]
+        css = {"all": ["interests/admin_order.css"]}
 
     changelist_widgets = {
         # Narrow enough for the list to fit 1280 px; the change page has the room for long texts.
-        "label": forms.TextInput(attrs={"size": 14}),
-        "description": forms.Textarea(attrs={"rows": 2, "cols": 16}),
+        "label": forms.TextInput(attrs={"size": 12}),
+        "description": forms.Textarea(attrs={"rows": 2, "cols": 14}),
         "group": forms.TextInput(attrs={"size": 8}),
-        "product_code": forms.TextInput(attrs={"size": 6}),
+        "product_code": forms.TextInput(attrs={"size": 5}),
     }
 
     # --- what is shown ----------------------------------------------------------------------------
 
     def get_queryset(self, request):
-        return interests_with_audience(super().get_queryset(request))
+        queryset = super().get_queryset(request)
+        for column in extensions.columns:
+            queryset = column.annotate(queryset)
+        return queryset
 
     def get_list_display(self, request):
-        columns = list(super().get_list_display(request))
-        if self.has_change_permission(request):
-            columns.append(self._order_column(request))
-        return columns
+        columns = list(super().get_list_display(request))  # sortable2 puts its drag handle first
+        columns[columns.index("_reorder_")] = self._order_column(request, self.has_change_permission(request))
+        return columns + [_extension_column(column) for column in extensions.columns]
+
+    def get_changelist_form(self, request, **kwargs):
+        row_form = super().get_changelist_form(request, **kwargs)
+
+        class NamedRow(row_form):
+            """Each field of a row says whose it is to a screen reader, e.g. "label of Monthly newsletter"."""
+
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                for field in self.fields.values():
+                    field.widget.attrs["aria-label"] = f"{field.label} of {self.instance}"
+
+        return NamedRow
 
     def get_changelist_formset(self, request, **kwargs):
         return super().get_changelist_formset(request, widgets=self.changelist_widgets, **kwargs)
@@ -102,35 +149,32 @@ class RemoteInterestAdmin(admin.ModelAdmin):
     def imis_field(self, obj):
         # "Present in iMIS" is said here only when it is not: one column fewer for the list to fit 1280 px.
         gone = "" if obj.present_in_imis else mark_safe('<br><strong class="errornote">gone from iMIS</strong>')
-        return format_html("{}<br><small>{}</small>{}", obj.imis_name, obj.prompt, gone)
+        return format_html("{}.<wbr>{}<br><small>{}</small>{}", obj.table_name, obj.field_name, obj.prompt, gone)
 
-    @admin.display(description="members with it on", ordering="audience")
-    def audience(self, obj):
-        return obj.audience
+    @admin.display(description="place on the member form")
+    def place(self, obj):
+        return places()[obj.pk].html() if obj.pk else "-"
 
-    def _order_column(self, request):
-        """The ⤒ ▲ ▼ ⤓ buttons of each row: submit buttons of the changelist form that post it to the move
-        view (formaction), so they need no script; the filters of the page come back after the move."""
-        back = urlencode({"_changelist_filters": request.GET.urlencode()}) if request.GET else ""
+    def _order_column(self, request, may_move):
+        """Where the row is on the member form, with sortable2's drag handle and the ⤒ ▲ ▼ ⤓ buttons:
+        admin_order.js reveals and runs the buttons, saves each move at once and puts the rows in their
+        new order, so nothing typed in the list is lost."""
 
-        @admin.display(description="order")
+        @admin.display(description="order on the form", ordering="position")
         def order(obj):
-            return DRAG_HANDLE + format_html_join(
-                " ",
-                '<button type="submit" class="button" formaction="{}{}" title="Move {}" aria-label="Move {} {}">'
-                "{}</button>",
+            place = format_html('<span class="form-place">{}</span>', _places(request)[obj.pk].html())
+            if not may_move:
+                return place
+            buttons = format_html_join(
+                "",
+                '<button type="button" class="button move-button" hidden data-url="{}" '
+                'title="Move {}" aria-label="Move {} {}">{}</button>',
                 (
-                    (
-                        reverse("admin:interests_remoteinterest_move", args=[obj.pk, move]),
-                        f"?{back}" if back else "",
-                        title,
-                        obj,
-                        title,
-                        symbol,
-                    )
+                    (reverse("admin:interests_remoteinterest_move", args=[obj.pk, move]), title, obj, title, symbol)
                     for move, symbol, title in MOVE_BUTTONS
                 ),
             )
+            return format_html('{}{}<span class="move-buttons">{}</span>', self._reorder_(obj), place, buttons)
 
         return order
 
@@ -141,6 +185,11 @@ class RemoteInterestAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # never deleted: their history refers to them
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "group" in form.changed_data:  # the group now sits where its first interest is
+            services.interests_regroup()
 
     # --- bulk actions -------------------------------------------------------------------------------
 
@@ -163,107 +212,99 @@ class RemoteInterestAdmin(admin.ModelAdmin):
         _log_changes(request, changed, [{"changed": {"fields": ["position"]}}])
         return changed
 
-    @admin.action(description="Move to the top", permissions=["change"])
+    def _move_action(self, request, queryset, move, done):
+        changed = self._move(request, list(queryset.values_list("pk", flat=True)), move)
+        self.message_user(
+            request, f"{queryset.count()} interest(s) moved {done}; {len(changed)} changed place.", messages.SUCCESS
+        )
+
+    @admin.action(description="Move to the top of their group", permissions=["change"])
     def move_to_top(self, request, queryset):
-        self._move(request, queryset.values_list("pk", flat=True), "top")
+        self._move_action(request, queryset, "top", "to the top of their group")
 
     @admin.action(description="Move up one place", permissions=["change"])
     def move_up(self, request, queryset):
-        self._move(request, queryset.values_list("pk", flat=True), "up")
+        self._move_action(request, queryset, "up", "up one place")
 
     @admin.action(description="Move down one place", permissions=["change"])
     def move_down(self, request, queryset):
-        self._move(request, queryset.values_list("pk", flat=True), "down")
+        self._move_action(request, queryset, "down", "down one place")
 
-    @admin.action(description="Move to the bottom", permissions=["change"])
+    @admin.action(description="Move to the bottom of their group", permissions=["change"])
     def move_to_bottom(self, request, queryset):
-        self._move(request, queryset.values_list("pk", flat=True), "bottom")
+        self._move_action(request, queryset, "bottom", "to the bottom of their group")
 
     # --- extra views --------------------------------------------------------------------------------
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
-            path("refresh/", wrap(self.refresh_view), name="interests_remoteinterest_refresh"),
-            path("preview/", wrap(self.preview_view), name="interests_remoteinterest_preview"),
-            path("reorder/", wrap(self.reorder_view), name="interests_remoteinterest_reorder"),
-            path(
-                "<int:pk>/move/<str:move>/",
-                wrap(self.move_view),
-                name="interests_remoteinterest_move",
+            *(
+                path(
+                    v.route, wrap(lambda request, v=v: v.view(request, self)), name=f"interests_remoteinterest_{v.name}"
+                )
+                for v in extensions.views
             ),
+            path("<int:pk>/move/<str:move>/", wrap(self.move_view), name="interests_remoteinterest_move"),
             *super().get_urls(),
         ]
 
-    def _changelist_url(self, request):
-        """Back to the changelist with the staff's filters kept."""
-        url = reverse("admin:interests_remoteinterest_changelist")
-        filters = request.GET.get("_changelist_filters", "")
-        return f"{url}?{filters}" if filters else url
-
     def changelist_view(self, request, extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "last_discovery": discovery_last_run(),
+        if request.method == "GET" and self.has_change_permission(request):
+            # Positions saved before the list kept groups together (or written by hand) are put in the
+            # form's order, so that the list staff drag reads as the form: nothing changes when they are.
+            services.interests_regroup()
+        context = {
             "skipped_count": selectors.skipped_fields().count(),
-            "may_refresh": self.has_change_permission(request),
+            "may_change": self.has_change_permission(request),
             "title": "Manage iMIS Remote Interests",
+            "extension_links": [
+                (v.label, reverse(f"admin:interests_remoteinterest_{v.name}")) for v in extensions.views if v.label
+            ],
         }
-        return super().changelist_view(request, extra_context)
+        for provider in extensions.changelist_context:
+            context.update(provider(request, self))
+        return super().changelist_view(request, {**context, **(extra_context or {})})
 
-    @staticmethod
-    def _refresh_message(run):
-        return f"Refreshed from iMIS: {run.outcome.summary}."
-
-    def refresh_view(self, request):
-        """The "Refresh from iMIS" button: run discovery now and say what it did."""
+    def _json_post(self, request):
         if not self.has_change_permission(request):
             raise PermissionDenied
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        run = interests_discover()
-        if run.ok:
-            self.message_user(request, self._refresh_message(run), messages.SUCCESS)
+        return None
+
+    def _moved_answer(self, request, pk, changed):
+        _log_changes(request, changed, [{"changed": {"fields": ["position"]}}])
+        interest = RemoteInterest.objects.filter(pk=pk).first()
+        if interest is None:
+            message = f"{len(changed)} interest(s) changed place."
         else:
-            self.message_user(request, f"{run.error}. Nothing was changed.", messages.ERROR)
-        return HttpResponseRedirect(reverse("admin:interests_remoteinterest_changelist"))
+            message = places()[interest.pk].sentence(interest.display_label, moved=bool(changed)) + "."
+            if not changed:
+                message = f"Nothing moved: {message} {NOTHING_MOVED}"
+        return JsonResponse(order_payload(message))
 
     def move_view(self, request, pk, move):
-        """The ▲ ▼ buttons of a row."""
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+        """A ⤒ ▲ ▼ ⤓ button of a row (admin_order.js): the move, saved; the list's new order as JSON."""
+        if refused := self._json_post(request):
+            return refused
         if move not in services.MOVES or not RemoteInterest.objects.filter(pk=pk).exists():
-            self.message_user(request, "No such interest or move: nothing was changed.", messages.ERROR)
-        else:
-            self._move(request, [pk], move)
-        return HttpResponseRedirect(self._changelist_url(request))
+            return JsonResponse({"error": "No such interest or move: nothing was changed."}, status=400)
+        return self._moved_answer(request, pk, services.interests_move(interest_ids=[pk], move=move))
 
-    def reorder_view(self, request):
-        """Drag and drop (static/interests/admin_reorder.js): `order` = the dragged page's ids, comma-separated."""
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+    def update_order(self, request):
+        """A drag and drop (sortable2's script posts the rows it renumbered, as [[id, new position], ...]);
+        the rows keep the places they held, in their new order, then each group gathers where its first
+        interest is. Answers the list's new order as JSON (admin_order.js puts the rows in it)."""
+        if refused := self._json_post(request):
+            return refused
         try:
-            ids = [int(i) for i in request.POST.get("order", "").split(",") if i.strip()]
+            items = json.loads(request.body)["updatedItems"]
+            ids = [int(pk) for pk, _ in sorted(items, key=lambda item: int(item[1]))]
             changed = services.interests_reorder(interest_ids=ids)
-        except ValueError as exc:
-            return JsonResponse({"error": str(exc)}, status=400)
-        _log_changes(request, changed, [{"changed": {"fields": ["position"]}}])
-        return JsonResponse({"moved": len(changed)})
-
-    def preview_view(self, request):
-        """The member form as configured now, for staff to look at: nothing here can be submitted."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": "Preview of the member form",
-            # The member form's own markup (subscribers.forms), unticked: what members see, exactly.
-            "fieldsets": interest_fieldsets(specs, {}) if (specs := form_specs()) else "",
-            "hidden_by_imis": list(selectors.interests_hidden_by_imis()),
-        }
-        return TemplateResponse(request, "admin/interests/remoteinterest/preview.html", context)
+        except (ValueError, KeyError, TypeError) as exc:
+            return JsonResponse(
+                {"error": f"The new order was not understood ({exc}): nothing was changed."}, status=400
+            )
+        moved = request.headers.get("X-Moved-Interest", "")
+        return self._moved_answer(request, int(moved) if moved.isdigit() else None, changed)

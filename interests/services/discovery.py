@@ -55,6 +55,9 @@ def _follow(current, old_imis_text, new_imis_text):
     return new_imis_text if current == old_imis_text else current
 
 
+_DISCOVERED_FIELDS = ["table_name", "field_name", "prompt", "micro_help", "label", "description"]
+
+
 @transaction.atomic
 def interests_apply_discovery(*, discovery: imis.Discovery, seen_at=None) -> DiscoveryOutcome:
     """Upsert every discovered checkbox field, mark the vanished ones, replace the skipped list.
@@ -75,41 +78,12 @@ def interests_apply_discovery(*, discovery: imis.Discovery, seen_at=None) -> Dis
         seen_keys.add(key)
         interest = existing.get(key)
         if interest is None:
-            to_create.append(
-                RemoteInterest(
-                    table_name=found.table_name,
-                    field_name=found.field_name,
-                    prompt=found.prompt[:30],
-                    micro_help=found.micro_help[:255],
-                    label=found.prompt[:200],
-                    description=found.micro_help,
-                    position=next_position,
-                    visible=False,
-                    present_in_imis=True,
-                    last_seen_at=seen_at,
-                )
-            )
+            to_create.append(_new_interest(found, position=next_position, seen_at=seen_at))
             next_position += 1
             outcome.added.append(f"{found.table_name}.{found.field_name}")
-            continue
-
-        changed = (
-            interest.table_name != found.table_name
-            or interest.field_name != found.field_name
-            or interest.prompt != found.prompt[:30]
-            or interest.micro_help != found.micro_help[:255]
-        )
-        if changed:
-            interest.label = _follow(interest.label, interest.prompt, found.prompt[:200])
-            interest.description = _follow(interest.description, interest.micro_help, found.micro_help)
-            interest.table_name, interest.field_name = found.table_name, found.field_name
-            interest.prompt, interest.micro_help = found.prompt[:30], found.micro_help[:255]
-            outcome.updated.append(interest.imis_name)
-        if not interest.present_in_imis:
-            interest.present_in_imis = True
-            outcome.returned.append(interest.imis_name)
-        interest.last_seen_at = seen_at
-        to_update.append(interest)
+        else:
+            _follow_imis(interest, found, seen_at=seen_at, outcome=outcome)
+            to_update.append(interest)
 
     for key, interest in existing.items():
         if key not in seen_keys and interest.present_in_imis:
@@ -118,21 +92,58 @@ def interests_apply_discovery(*, discovery: imis.Discovery, seen_at=None) -> Dis
             outcome.missing.append(interest.imis_name)
 
     RemoteInterest.objects.bulk_update(
-        to_update,
-        ["table_name", "field_name", "prompt", "micro_help", "label", "description", "present_in_imis", "last_seen_at"],
-        batch_size=500,
+        to_update, [*_DISCOVERED_FIELDS, "present_in_imis", "last_seen_at"], batch_size=500
     )
     RemoteInterest.objects.bulk_create(to_create, batch_size=500)
     if outcome.added or outcome.updated or outcome.returned or outcome.missing:
         interests_changed.send(sender=RemoteInterest)  # not for last_seen_at alone: the form is the same
+    _replace_skipped(discovery.skipped, seen_at=seen_at)
+    return outcome
+
+
+def _new_interest(found, *, position, seen_at):
+    return RemoteInterest(
+        table_name=found.table_name,
+        field_name=found.field_name,
+        prompt=found.prompt[:30],
+        micro_help=found.micro_help[:255],
+        label=found.prompt[:200],
+        description=found.micro_help,
+        position=position,
+        visible=False,
+        present_in_imis=True,
+        last_seen_at=seen_at,
+    )
+
+
+def _follow_imis(interest, found, *, seen_at, outcome):
+    """Bring a known interest in line with what iMIS says of it now, noting in `outcome` what changed."""
+    changed = (
+        interest.table_name != found.table_name
+        or interest.field_name != found.field_name
+        or interest.prompt != found.prompt[:30]
+        or interest.micro_help != found.micro_help[:255]
+    )
+    if changed:
+        interest.label = _follow(interest.label, interest.prompt, found.prompt[:200])
+        interest.description = _follow(interest.description, interest.micro_help, found.micro_help)
+        interest.table_name, interest.field_name = found.table_name, found.field_name
+        interest.prompt, interest.micro_help = found.prompt[:30], found.micro_help[:255]
+        outcome.updated.append(interest.imis_name)
+    if not interest.present_in_imis:
+        interest.present_in_imis = True
+        outcome.returned.append(interest.imis_name)
+    interest.last_seen_at = seen_at
+
+
+def _replace_skipped(skipped, *, seen_at):
     SkippedImisField.objects.all().delete()
     SkippedImisField.objects.bulk_create(
         [
             SkippedImisField(
                 table_name=s.table_name[:100], field_name=s.field_name[:100], reason=s.reason[:200], seen_at=seen_at
             )
-            for s in discovery.skipped
+            for s in skipped
         ],
         batch_size=500,
     )
-    return outcome

@@ -1,4 +1,9 @@
-"""Staff order of interests on the member form, changed by moves rather than typed numbers."""
+"""Staff order of interests on the member form, changed by moves rather than typed numbers.
+
+The form shows interests under their group headings, the groups in the order of their first interest
+(subscribers.forms.groups). Positions are kept in that order, numbered 1..n: each group's interests are
+consecutive, so the list staff sort by position reads as the form does, and a move never leaves an
+interest "at the bottom" of a list while the form shows it in the middle."""
 
 from __future__ import annotations
 
@@ -10,6 +15,14 @@ from ..models import RemoteInterest
 from ..signals import interests_changed
 
 MOVES = ("top", "up", "down", "bottom")
+
+
+def form_order(interests: Iterable[RemoteInterest]) -> list[RemoteInterest]:
+    """`interests` (in position order) as the form reads them: each group where its first interest is."""
+    grouped: dict[str, list[RemoteInterest]] = {}
+    for interest in interests:
+        grouped.setdefault(interest.group, []).append(interest)
+    return [interest for members in grouped.values() for interest in members]
 
 
 def _moved(order: list[int], selected: set[int], move: str) -> list[int]:
@@ -28,18 +41,10 @@ def _moved(order: list[int], selected: set[int], move: str) -> list[int]:
     return result
 
 
-@transaction.atomic
-def interests_move(*, interest_ids: Iterable[int], move: str) -> list[RemoteInterest]:
-    """Move the given interests to the top, one place up, one place down or to the bottom of the staff
-    order, and renumber every interest 1..n. Returns the interests whose position changed."""
-    if move not in MOVES:
-        raise ValueError(f"unknown move {move!r}: one of {', '.join(MOVES)}")
-    interests = list(RemoteInterest.objects.select_for_update().order_by("position", "id"))
-    by_id = {i.pk: i for i in interests}
-    selected = {int(i) for i in interest_ids} & by_id.keys()
+def _renumber(interests: list[RemoteInterest]) -> list[RemoteInterest]:
+    """Save `interests` (all of them, in their new order) as positions 1..n; returns those that changed."""
     changed = []
-    for position, pk in enumerate(_moved([i.pk for i in interests], selected, move), start=1):
-        interest = by_id[pk]
+    for position, interest in enumerate(form_order(interests), start=1):
         if interest.position != position:
             interest.position = position
             changed.append(interest)
@@ -49,29 +54,49 @@ def interests_move(*, interest_ids: Iterable[int], move: str) -> list[RemoteInte
     return changed
 
 
+def _locked():
+    return list(RemoteInterest.objects.select_for_update().order_by("position", "id"))
+
+
+@transaction.atomic
+def interests_move(*, interest_ids: Iterable[int], move: str) -> list[RemoteInterest]:
+    """Move the given interests to the top, one place up, one place down or to the bottom of their group
+    (a group's interests stay together on the form), and renumber every interest 1..n. Returns the
+    interests whose position changed."""
+    if move not in MOVES:
+        raise ValueError(f"unknown move {move!r}: one of {', '.join(MOVES)}")
+    interests = _locked()
+    by_id = {i.pk: i for i in interests}
+    selected = {int(i) for i in interest_ids} & by_id.keys()
+    grouped: dict[str, list[int]] = {}
+    for interest in form_order(interests):
+        grouped.setdefault(interest.group, []).append(interest.pk)
+    order = [pk for members in grouped.values() for pk in _moved(members, selected, move)]
+    return _renumber([by_id[pk] for pk in order])
+
+
 @transaction.atomic
 def interests_reorder(*, interest_ids: list[int]) -> list[RemoteInterest]:
-    """Put the given interests (e.g. the rows of a filtered page after a drag and drop) in this order,
-    in the places they occupy now; the others keep theirs. Renumbers 1..n; returns what moved.
+    """Put the given interests (the rows a drag and drop touched) in this order, in the places they occupy
+    now; the others keep theirs. Then each group gathers where its first interest is, and every interest
+    is renumbered 1..n. Returns what moved.
 
     Unknown or repeated ids are refused (ValueError) and nothing changes."""
     wanted = [int(i) for i in interest_ids]
     if len(set(wanted)) != len(wanted):
         raise ValueError("an interest may appear only once in the new order")
-    interests = list(RemoteInterest.objects.select_for_update().order_by("position", "id"))
+    interests = _locked()
     by_id = {i.pk: i for i in interests}
     unknown = set(wanted) - by_id.keys()
     if unknown:
         raise ValueError(f"no such interest: {', '.join(map(str, sorted(unknown)))}")
     new_order = iter(wanted)
     selected = set(wanted)
-    order = [next(new_order) if i.pk in selected else i.pk for i in interests]
-    changed = []
-    for position, pk in enumerate(order, start=1):
-        if by_id[pk].position != position:
-            by_id[pk].position = position
-            changed.append(by_id[pk])
-    RemoteInterest.objects.bulk_update(changed, ["position"], batch_size=500)
-    if changed:
-        interests_changed.send(sender=RemoteInterest)
-    return changed
+    return _renumber([by_id[next(new_order)] if i.pk in selected else i for i in interests])
+
+
+@transaction.atomic
+def interests_regroup() -> list[RemoteInterest]:
+    """Renumber after a group was renamed or interests were added: each group where its first interest
+    is, as the form shows it. Returns what moved."""
+    return _renumber(_locked())

@@ -143,3 +143,34 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField(help_text="What went wrong, for a person to read.")
     errors = serializers.DictField(required=False, help_text="Validation errors by field.")
+
+
+class SavedTargetGroupSerializer(serializers.Serializer):
+    """A selectors.SavedGroupState."""
+
+    id = serializers.IntegerField(source="saved.pk")
+    name = serializers.CharField(source="saved.name")
+    any_of = serializers.SerializerMethodField(help_text="Members with any of these interests on…")
+    all_of = serializers.SerializerMethodField(help_text="…and with all of these on…")
+    none_of = serializers.SerializerMethodField(help_text="…minus members with any of these on.")
+    description = serializers.SerializerMethodField()
+    size = serializers.IntegerField(allow_null=True, help_text="Mailable members now; null when `problem` is set.")
+    problem = serializers.CharField(help_text="Why it cannot be mailed now (an interest left the form); empty if fine.")
+
+    def _ids(self, state, name) -> list[int]:
+        return sorted(interest.pk for interest in getattr(state.saved, name).all())
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_any_of(self, state):
+        return self._ids(state, "any_of")
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_all_of(self, state):
+        return self._ids(state, "all_of")
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_none_of(self, state):
+        return self._ids(state, "none_of")
+
+    def get_description(self, state) -> str:
+        return state.spec.describe() if state.spec else ""

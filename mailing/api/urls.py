@@ -1,7 +1,7 @@
 from django.urls import path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from . import saved_groups, views
 from .converters import IdConverter, ImisIdConverter
 from .exceptions import not_found
 
@@ -21,6 +21,18 @@ urlpatterns = [
         "v1/target-groups/<mailing_id:pk>/members/", views.TargetGroupMembers.as_view(), name="api_target_group_members"
     ),
     path("v1/target-groups/<mailing_id:pk>/export/", views.TargetGroupExport.as_view(), name="api_target_group_export"),
+    path("v1/saved-target-groups/", saved_groups.SavedGroupList.as_view(), name="api_saved_groups"),
+    path("v1/saved-target-groups/<mailing_id:pk>/", saved_groups.SavedGroupDetail.as_view(), name="api_saved_group"),
+    path(
+        "v1/saved-target-groups/<mailing_id:pk>/members/",
+        saved_groups.SavedGroupMembers.as_view(),
+        name="api_saved_group_members",
+    ),
+    path(
+        "v1/saved-target-groups/<mailing_id:pk>/export/",
+        saved_groups.SavedGroupExport.as_view(),
+        name="api_saved_group_export",
+    ),
     path("v1/members/lookup/", views.MemberLookup.as_view(), name="api_member_lookup"),
     path("v1/members/<imis_id:imis_id>/", views.MemberDetail.as_view(), name="api_member"),
     path("v1/members/<imis_id:imis_id>/preferences/", views.MemberPreferences.as_view(), name="api_member_preferences"),

@@ -34,6 +34,7 @@ MEMBER_FIELDS = (
     "active",
     "exclude_mail",
     "status",
+    "language",  # the links carry it
 )
 
 
@@ -163,7 +164,8 @@ class TargetGroupExport(MailingApiMixin, APIView):
     @extend_schema(
         operation_id="target_groups_export",
         summary="A target group as CSV",
-        description="Streamed CSV: imis_id, email, first_name, last_name, preference_url, one_click_url. " + LINKS_ONLY,
+        description="Streamed CSV: imis_id, email, first_name, last_name, preference_url, one_click_url, language. "
+        + LINKS_ONLY,
         responses={(200, "text/csv"): OpenApiTypes.STR, **_errors(401, 403, 404, 429)},
         tags=["target groups"],
     )

@@ -144,7 +144,7 @@ def _keyset_chunks(using, sql, chunk_size):
 def iter_roster(using=None, chunk_size=None) -> Iterator[list[Member]]:
     """Every Name row in ID order, as lists of at most `chunk_size` members (memory bounded by the chunk)."""
     chunk_size = chunk_size or settings.IMIS_CHUNK_SIZE
-    sql = Statements(_connection(using)).roster_chunk(chunk_size)
+    sql = Statements(_connection(using)).roster_chunk(chunk_size, settings.IMIS_LANGUAGE_FIELD)
     for rows in _keyset_chunks(using, sql, chunk_size):
         yield [
             Member(
@@ -156,6 +156,7 @@ def iter_roster(using=None, chunk_size=None) -> Iterator[list[Member]]:
                 status=_text(r[5]),
                 is_company=_as_bool(r[6]),
                 exclude_mail=_as_bool(r[7]),
+                language=_text(r[8]) if len(r) > 8 else "",
             )
             for r in rows
         ]

@@ -5,7 +5,8 @@ Identifiers are validated, then quoted with the connection's own `ops.quote_name
 for SQL Server and parses it as T-SQL, since no SQL Server runs where the tests do.
 """
 
-from .identifiers import checked
+from .errors import ImisRefused
+from .identifiers import checked, is_valid_identifier
 
 # The fixed iMIS tables and columns we use (docs/imis-schema.sql).
 NAME_COLUMNS = (
@@ -64,8 +65,25 @@ class Statements:
         return f"SELECT {columns} FROM {self.q('UD_Field')}"
 
     # --- reading members and values ------------------------------------------------------------------
-    def roster_chunk(self, limit):
-        return self.first_rows(self.cols(NAME_COLUMNS), "Name", f"{self.q('ID')} > %s", "ID", limit)
+    def roster_chunk(self, limit, language_field=None):
+        """The next `limit` Name rows after an ID; with `language_field` ("Name.COLUMN", or "TABLE.COLUMN" of a
+        table keyed by ID such as a UD table), the member's language as a last column."""
+        columns = self.cols(NAME_COLUMNS)
+        if language_field:
+            table, dot, column = language_field.partition(".")
+            if not (dot and is_valid_identifier(table) and is_valid_identifier(column)):
+                raise ImisRefused(
+                    f"IMIS_LANGUAGE_FIELD is {language_field!r}: expected TABLE.COLUMN, e.g. Name.PREFERRED_LANGUAGE "
+                    "or ud_Demographics.LANGUAGE (letters, digits and _)"
+                )
+            if table.lower() == "name":
+                columns += f", {self.q(column)}"
+            else:  # MAX: one value even from a table that allows several rows per member
+                columns += (
+                    f", (SELECT MAX({self.q(column)}) FROM {self.q(table)} "
+                    f"WHERE {self.q(table)}.{self.q('ID')} = {self.q('Name')}.{self.q('ID')})"
+                )
+        return self.first_rows(columns, "Name", f"{self.q('ID')} > %s", "ID", limit)
 
     def ud_values_chunk(self, table, fields, limit):
         return self.first_rows(self.cols(["ID", *fields]), table, f"{self.q('ID')} > %s", "ID", limit)
@@ -128,6 +146,8 @@ def all_statements(stmts, table="ud_EmailPrefs", fields=("NEWSLETTER", "EVENTS")
         "ud_tables": stmts.ud_tables(),
         "ud_fields": stmts.ud_fields(),
         "roster_chunk": stmts.roster_chunk(1000),
+        "roster_chunk with the language of a UD table": stmts.roster_chunk(1000, "ud_Demographics.LANGUAGE"),
+        "roster_chunk with the language of Name": stmts.roster_chunk(1000, "Name.PREFERRED_LANGUAGE"),
         "ud_values_chunk": stmts.ud_values_chunk(table, list(fields), 1000),
         "ud_values_for": stmts.ud_values_for(table, list(fields), 3),
         "activities_for": stmts.activities_for(3, 3),

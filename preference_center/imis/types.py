@@ -42,6 +42,7 @@ class Member:
     status: str
     is_company: bool
     exclude_mail: bool
+    language: str = ""  # as iMIS holds it (IMIS_LANGUAGE_FIELD), not yet one of LANGUAGES; "" when not read
 
 
 @dataclass(frozen=True)

@@ -1,2 +1,3 @@
 """Infrastructure under the apps: the Redis cache and its breaker, the PostgreSQL backend and lookup, the
-request guard, gunicorn's logger. Nothing here knows members, interests or iMIS."""
+settings' database configurations, the request guard, gunicorn's logger. Nothing here knows members,
+interests or iMIS."""

@@ -15,7 +15,7 @@ def insert_new(model, columns, rows, **same) -> int:
     The roster pull's: a first pull inserts 100,000 members and millions of Preference rows: through model instances and
     bulk_create, building the statements took longer than PostgreSQL took to run them. On PostgreSQL the
     rows go as one array per column (one statement, a handful of parameters), and `same` as single values
-    (psycopg builds binary arrays in Python: 2 columns of 2 million rows, not 5); elsewhere bulk_create."""
+    (psycopg builds binary arrays in Python: two columns per row, not five); elsewhere bulk_create."""
     if not rows:
         return 0
     if connection.vendor != "postgresql":
@@ -34,8 +34,8 @@ def insert_new(model, columns, rows, **same) -> int:
         *(list(column) for column in zip(*rows, strict=True)),
     ]
     with connection.cursor() as cursor:
-        # Plain first: ON CONFLICT checks the unique index before each row as well (a third of the time of
-        # a first import's 2 million rows). Something made meanwhile is rare; then again, skipping it.
+        # Plain first: ON CONFLICT checks the unique index before each row as well (a large part of a first
+        # import: docs/benchmarks.md). Something made meanwhile is rare; then again, skipping it.
         try:
             with transaction.atomic():
                 cursor.execute(sql, params)

@@ -5,6 +5,7 @@ Accept-Language, else LANGUAGE_CODE."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.conf.locale import LANG_INFO
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
@@ -23,6 +24,19 @@ def link_language(request) -> str | None:
         return translation.get_supported_language_variant(wanted.strip().lower())
     except LookupError:
         return None
+
+
+def member_language(value: str | None) -> str:
+    """The supported language an iMIS value names, by code or name ("fr", "FR-CA", "French", "Français"),
+    or "" when it names none of LANGUAGES (the page then follows the browser)."""
+    text = (value or "").strip().lower().replace("_", "-")
+    if not text:
+        return ""
+    for code, _name in settings.LANGUAGES:
+        info = LANG_INFO.get(code, {})
+        if text.split("-")[0] == code or text in (info.get("name", "").lower(), info.get("name_local", "").lower()):
+            return code
+    return ""
 
 
 class LinkLocaleMiddleware(LocaleMiddleware):

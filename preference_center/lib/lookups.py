@@ -1,8 +1,8 @@
 """`field__any=[...]`: `field__in`, with the list sent to PostgreSQL as ONE array parameter.
 
 Django's `__in` writes a placeholder per value. For the thousands of IDs of a roster pull's chunk, PostgreSQL
-then parses and plans a statement of thousands of parameters on every execution: 115 ms against 18 ms for
-the Preference rows of 2,000 members here. Elsewhere (SQLite, the embedded default) it is `__in`."""
+then parses and plans a statement of thousands of parameters on every execution, several times what the
+query itself costs (docs/benchmarks.md). Elsewhere (SQLite, the embedded default) it is `__in`."""
 
 import re
 

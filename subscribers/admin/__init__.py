@@ -1,2 +1,2 @@
-# The admin of members (members.py); the sync's (changes, runs, dashboard, missing UD rows) is in sync.admin.
-from . import members  # noqa: F401
+# The admin of members (members.py), their part of the interests admin (interests.py); the sync's (changes, runs, dashboard, missing UD rows) is in sync.admin.
+from . import interests, members  # noqa: F401

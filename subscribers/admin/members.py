@@ -1,7 +1,6 @@
 """Admin of members: Subscriber with preferences and history inline, staff changing a member's choices,
 link actions."""
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
@@ -11,7 +10,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from ..forms import interest_fieldsets
+from .. import form_page
 from ..models import Preference, PreferenceChange, Subscriber, mailable_q
 from ..selectors import form_state, mask_email
 from ..services.links import links_csv_lines
@@ -126,11 +125,10 @@ class SubscriberAdmin(admin.ModelAdmin):
             raise PermissionDenied
         state = form_state(subscriber_id=member.pk)
         context = {
-            "association_name": settings.ASSOCIATION_NAME,
             "imis_id": member.imis_id,
             "first_name": member.first_name,
             "masked_email": mask_email(member.email),
-            "fieldsets": interest_fieldsets(state.specs, state.values) if state.specs else "",
+            "fieldsets": form_page.fieldsets(state.specs, state.values),
             "back_url": reverse("admin:subscribers_subscriber_change", args=[member.pk]),
         }
         return TemplateResponse(request, "admin/subscribers/subscriber/as_member.html", context)

@@ -12,18 +12,21 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from branding.selectors import brand_published
 from preference_center.celery import app
 
 from .. import selectors
 from ..ratelimits import over_rate, parse_rate
-from ..tokens import preference_url, token_for
+from ..tokens import language_query, preference_url, token_for
 
 logger = logging.getLogger(__name__)
 
 # Enqueued by name: subscribers.tasks imports this module (the task calls links_mail).
 MAIL_LINKS_TASK = "subscribers.tasks.mail_links"
 
-CSV_HEADER = ("imis_id", "email", "first_name", "last_name", "preference_url", "one_click_url")
+# "language": the member's language (IMIS_LANGUAGE_FIELD), for a mailing sent in each member's language; the
+# links carry it too. Last, so that merge-field mappings made before it still hold.
+CSV_HEADER = ("imis_id", "email", "first_name", "last_name", "preference_url", "one_click_url", "language")
 CHUNK_ROWS = 2000
 CHUNK_BYTES = 64 * 1024
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -53,16 +56,18 @@ def link_rows(subscribers, *, chunk_size: int = CHUNK_ROWS) -> Iterator[tuple[st
     """One CSV_HEADER row per subscriber of the queryset, read in chunks (flat memory for any roster)."""
     form_before, form_after = _link_template("preference_form")
     click_before, click_after = _link_template("one_click")
-    rows = subscribers.values_list("pk", "token_version", "imis_id", "email", "first_name", "last_name")
-    for pk, token_version, imis_id, email, first_name, last_name in rows.iterator(chunk_size=chunk_size):
+    rows = subscribers.values_list("pk", "token_version", "imis_id", "email", "first_name", "last_name", "language")
+    for pk, token_version, imis_id, email, first_name, last_name, language in rows.iterator(chunk_size=chunk_size):
         token = token_for(pk, token_version)
+        lang = language_query(language)
         yield (
             imis_id,
             email,
             first_name,
             last_name,
-            f"{form_before}{token}{form_after}",
-            f"{click_before}{token}{click_after}",
+            f"{form_before}{token}{form_after}{lang}",
+            f"{click_before}{token}{click_after}{lang}",
+            language,
         )
 
 
@@ -130,11 +135,9 @@ def links_mail(*, subscriber_ids: Iterable[int], language: str | None = None) ->
     members = list(selectors.mailable_subscribers().filter(pk__in=list(subscriber_ids)))
     if not members:
         return 0
-    context = {
-        "association_name": settings.ASSOCIATION_NAME,
-        "links": [(member.first_name, preference_url(member)) for member in members],
-    }
+    links = [(member.first_name, preference_url(member)) for member in members]
     with translation.override(language or settings.LANGUAGE_CODE):
+        context = {"brand": brand_published(translation.get_language()), "links": links}
         subject = render_to_string("subscribers/email/lost_link_subject.txt", context).strip()
         body = render_to_string("subscribers/email/lost_link_body.txt", context)
     try:

@@ -129,8 +129,8 @@ def _write(history: dict, rows: dict[int, tuple[bool, str]], token_version) -> l
     sid = history["subscriber_id"]
     updated_at = _prep("updated_at", history["created_at"], Preference)
     if connection.vendor == "postgresql":
-        # The rows as one JSON object: one parameter, whatever their number (20 rows of 4 parameters each
-        # cost more to send than the rest of the save).
+        # The rows as one JSON object: one parameter whatever their number (docs/benchmarks.md, "The
+        # member's save: one statement").
         wanted = json.dumps({str(pk): [value, label] for pk, (value, label) in rows.items()})
         params = [wanted, sid, token_version, token_version, sid, updated_at, *_history_params(history)]
         with connection.cursor() as cursor:

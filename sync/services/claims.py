@@ -65,40 +65,11 @@ def changes_claim(*, limit: int | None = None, now=None) -> Claim:
     ids returned are the rows this worker really got."""
     limit = limit or settings.PUSH_BATCH_SIZE
     now = now or timezone.now()
-    in_flight = PreferenceChange.objects.filter(
-        state=State.SENDING, subscriber_id=OuterRef("subscriber_id"), interest_id=OuterRef("interest_id")
-    )
     with transaction.atomic():
-        candidates = list(
-            PreferenceChange.objects.filter(_due(now))
-            .exclude(Exists(in_flight))
-            .select_for_update(skip_locked=True, of=("self",))
-            .order_by("created_at", "id")
-            .values_list("id", "subscriber_id", "interest_id", "created_at", "attempts")[:limit]
-        )
+        candidates = _lock_candidates(limit=limit, now=now)
         if not candidates:
             return Claim(now, [])
-        subscriber_ids = sorted({c[1] for c in candidates})
-        list(Subscriber.objects.filter(id__in=subscriber_ids).select_for_update().order_by("id").values_list("id"))
-
-        # Every change of these members, as committed now (we hold their locks): the latest per pair, and
-        # the pairs another worker is still sending. The pull's history rows (source imis: what iMIS held,
-        # never pushed) are not changes to write: they must not supersede the member's pending one.
-        latest, busy = {}, set()
-        mine = {c[0] for c in candidates}
-        for change_id, subscriber_id, interest_id, created_at, state in (
-            PreferenceChange.objects.filter(
-                subscriber_id__in=subscriber_ids, interest_id__in={c[2] for c in candidates}
-            )
-            .exclude(source=PreferenceChange.Source.IMIS)
-            .values_list("id", "subscriber_id", "interest_id", "created_at", "state")
-        ):
-            pair = (subscriber_id, interest_id)
-            if pair not in latest or (created_at, change_id) > latest[pair]:
-                latest[pair] = (created_at, change_id)
-            if state == State.SENDING and change_id not in mine:
-                busy.add(pair)
-
+        latest, busy = _latest_and_busy(candidates)
         claim_ids, superseded, verify = [], [], []
         for change_id, subscriber_id, interest_id, _created_at, attempts in candidates:
             pair = (subscriber_id, interest_id)
@@ -113,29 +84,68 @@ def changes_claim(*, limit: int | None = None, now=None) -> Claim:
                 next_attempt_at=None,
                 last_error=SUPERSEDED,
             )
-        # While "sending", next_attempt_at is when the claim lapses: the next attempt may start then if
-        # its worker stopped renewing it (see ClaimHeartbeat).
-        lapses_at = now + datetime.timedelta(seconds=settings.PUSH_CLAIM_TIMEOUT)
-        if verify:
-            PreferenceChange.objects.filter(id__in=verify, state=State.PENDING).update(
-                state=State.SENDING, claimed_at=now, next_attempt_at=lapses_at
-            )
-            verify = sorted(
-                PreferenceChange.objects.filter(id__in=verify, state=State.SENDING, claimed_at=now).values_list(
-                    "id", flat=True
-                )
-            )
-        if claim_ids:
-            PreferenceChange.objects.filter(id__in=claim_ids, state=State.PENDING).update(
-                state=State.SENDING, claimed_at=now, next_attempt_at=lapses_at, attempts=F("attempts") + 1
-            )
-            # What we really got (a row another claimer took first is not ours).
-            claim_ids = sorted(
-                PreferenceChange.objects.filter(id__in=claim_ids, state=State.SENDING, claimed_at=now).values_list(
-                    "id", flat=True
-                )
-            )
+        verify = _take(verify, now=now)
+        claim_ids = _take(claim_ids, now=now, attempts=F("attempts") + 1)
     return Claim(now, claim_ids, superseded=len(superseded), verify_ids=tuple(verify))
+
+
+def _lock_candidates(*, limit, now):
+    """The due pending changes no other worker holds (SKIP LOCKED), oldest first, with their members' rows
+    locked in id order: [(id, subscriber_id, interest_id, created_at, attempts)]."""
+    in_flight = PreferenceChange.objects.filter(
+        state=State.SENDING, subscriber_id=OuterRef("subscriber_id"), interest_id=OuterRef("interest_id")
+    )
+    candidates = list(
+        PreferenceChange.objects.filter(_due(now))
+        .exclude(Exists(in_flight))
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by("created_at", "id")
+        .values_list("id", "subscriber_id", "interest_id", "created_at", "attempts")[:limit]
+    )
+    if candidates:
+        subscriber_ids = sorted({c[1] for c in candidates})
+        list(Subscriber.objects.filter(id__in=subscriber_ids).select_for_update().order_by("id").values_list("id"))
+    return candidates
+
+
+def _latest_and_busy(candidates):
+    """Every change of these members, as committed now (we hold their locks): the latest per pair
+    ({(subscriber_id, interest_id): (created_at, id)}), and the pairs another worker is still sending. The
+    pull's history rows (source imis: what iMIS held, never pushed) are not changes to write: they must not
+    supersede the member's pending one."""
+    latest, busy = {}, set()
+    mine = {c[0] for c in candidates}
+    for change_id, subscriber_id, interest_id, created_at, state in (
+        PreferenceChange.objects.filter(
+            subscriber_id__in={c[1] for c in candidates}, interest_id__in={c[2] for c in candidates}
+        )
+        .exclude(source=PreferenceChange.Source.IMIS)
+        .values_list("id", "subscriber_id", "interest_id", "created_at", "state")
+    ):
+        pair = (subscriber_id, interest_id)
+        if pair not in latest or (created_at, change_id) > latest[pair]:
+            latest[pair] = (created_at, change_id)
+        if state == State.SENDING and change_id not in mine:
+            busy.add(pair)
+    return latest, busy
+
+
+def _take(change_ids, *, now, **also):
+    """Move these changes from pending to "sending" under the claim made at `now`; the ids this worker
+    really got, sorted (a row another claimer took first is not ours). While "sending", next_attempt_at is
+    when the claim lapses: the next attempt may start then if its worker stopped renewing it (see
+    ClaimHeartbeat)."""
+    if not change_ids:
+        return []
+    lapses_at = now + datetime.timedelta(seconds=settings.PUSH_CLAIM_TIMEOUT)
+    PreferenceChange.objects.filter(id__in=change_ids, state=State.PENDING).update(
+        state=State.SENDING, claimed_at=now, next_attempt_at=lapses_at, **also
+    )
+    return sorted(
+        PreferenceChange.objects.filter(id__in=change_ids, state=State.SENDING, claimed_at=now).values_list(
+            "id", flat=True
+        )
+    )
 
 
 def changes_claim_renew(*, claim: Claim, now=None) -> int:

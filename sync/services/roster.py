@@ -37,6 +37,7 @@ from django.utils import timezone
 from interests.models import RemoteInterest
 from preference_center import imis
 from preference_center.lib.bulk_insert import insert_new
+from preference_center.lib.locale import member_language
 from subscribers.models import Preference, PreferenceChange, Subscriber, mailable_q
 
 from ..models import SyncRun
@@ -46,11 +47,11 @@ logger = logging.getLogger(__name__)
 
 LOCK_KEY = "subscribers:roster-pull"
 OPEN_STATES = (PreferenceChange.State.PENDING, PreferenceChange.State.SENDING, PreferenceChange.State.FAILED)
-MEMBER_FIELDS = ("email", "first_name", "last_name", "full_name", "status", "is_company", "exclude_mail")
+MEMBER_FIELDS = ("email", "first_name", "last_name", "full_name", "status", "is_company", "exclude_mail", "language")
 _MAX = {
     name: Subscriber._meta.get_field(name).max_length
     for name in MEMBER_FIELDS
-    if name not in ("is_company", "exclude_mail")
+    if name not in ("is_company", "exclude_mail", "language")
 }
 BATCH = 500
 
@@ -108,6 +109,7 @@ def roster_pull(*, using: str | None = None, progress: Progress | None = None) -
 
 def _member_values(member: imis.Member) -> dict:
     values = {name: getattr(member, name) for name in MEMBER_FIELDS}
+    values["language"] = member_language(member.language)
     for name, size in _MAX.items():
         values[name] = (values[name] or "")[:size]
     return values
@@ -172,60 +174,17 @@ def _pull_values(using, table, interests, now, counts, progress, with_row=None):
     # Per field, in the order the gateway returns each row's values: the interest, and whether its values
     # have been pulled before.
     fields = [(interest.pk, interest.values_pulled_at is not None) for interest in by_field.values()]
-    position = {interest_id: n for n, (interest_id, _pulled_before) in enumerate(fields)}
     chunks = imis.iter_checkbox_values(table, list(by_field), using=using)
-    is_new = ExpressionWrapper(Q(created_at__gte=now), output_field=BooleanField())
     while True:
         read_at = timezone.now()  # before the chunk is read: a push that wrote since is newer than it
         chunk = next(chunks, None)
         if chunk is None:
             break
-        members = {
-            imis_id: (subscriber_id, new)
-            for imis_id, subscriber_id, new in Subscriber.objects.filter(imis_id__any=[row.imis_id for row in chunk])
-            .annotate(is_new=is_new)
-            .values_list("imis_id", "id", "is_new")
-        }
+        members = _chunk_members(chunk, now)
         if with_row is not None:  # who has a row here: the others are reported (MissingUdRow)
             with_row.mark(subscriber_id for subscriber_id, _new in members.values())
-        # Members this pull created have no rows yet: nothing to read for them (on a first import, nobody).
-        # One that a member's save made meanwhile is theirs: the insert below skips it.
-        known_ids = [subscriber_id for subscriber_id, new in members.values() if not new]
-        current = {}  # (member, interest): (Preference id, imis_value)
-        last_seen = {}  # member: imis_value per field, in the gateway's order (no row: off)
-        # Tuples, not model instances: a pull reads every member's every row (2 million for 100,000 members
-        # and 60 interests), and building instances of them was most of a pull with nothing changed.
-        # The interests as a filter (interest_id + 0), not an index condition: PostgreSQL would otherwise
-        # look up every (member, interest) pair in unique_preference, 40,000 lookups per chunk.
-        rows = Preference.objects.alias(interest_filter=F("interest_id") + 0).filter(
-            subscriber_id__any=known_ids, interest_filter__any=interest_ids
-        )
-        for pk, subscriber_id, interest_id, imis_value in (
-            rows.values_list("id", "subscriber_id", "interest_id", "imis_value") if known_ids else ()
-        ):
-            current[subscriber_id, interest_id] = (pk, imis_value)
-            seen = last_seen.get(subscriber_id) or last_seen.setdefault(subscriber_id, [False] * len(fields))
-            seen[position[interest_id]] = imis_value
-        creates, differing, turned_on = [], [], []  # creates: (member, interest) turned on
-        for row in chunk:
-            member = members.get(row.imis_id)
-            if member is None:
-                counts["values_without_member"] += 1
-                continue
-            subscriber_id, new = member
-            seen = last_seen.get(subscriber_id)
-            if (seen is None and not any(row.values)) or (seen is not None and tuple(seen) == row.values):
-                continue  # iMIS holds what it held at the last pull (most members, most nights)
-            for (interest_id, pulled_before), value in zip(fields, row.values, strict=True):
-                known = current.get((subscriber_id, interest_id))
-                if known is None:
-                    if not value:
-                        continue  # no row: off here and off in iMIS already
-                    creates.append((subscriber_id, interest_id))
-                    if pulled_before and not new:
-                        turned_on.append((subscriber_id, interest_id))
-                elif known[1] != value:
-                    differing.append((known[0], value))
+        current, last_seen = _stored_values(members, fields)
+        creates, differing, turned_on = _compare_values(chunk, members, fields, current, last_seen, counts)
         with transaction.atomic():
             # A row the member created meanwhile (through the form) is theirs: conflicts are skipped.
             counts["preferences_created"] += insert_new(
@@ -246,6 +205,68 @@ def _pull_values(using, table, interests, now, counts, progress, with_row=None):
     RemoteInterest.objects.filter(pk__in=interest_ids, values_pulled_at__isnull=True).update(values_pulled_at=now)
 
 
+def _chunk_members(chunk, now):
+    """{imis_id: (subscriber_id, created by this pull)} of the members a chunk of values is about."""
+    is_new = ExpressionWrapper(Q(created_at__gte=now), output_field=BooleanField())
+    return {
+        imis_id: (subscriber_id, new)
+        for imis_id, subscriber_id, new in Subscriber.objects.filter(imis_id__any=[row.imis_id for row in chunk])
+        .annotate(is_new=is_new)
+        .values_list("imis_id", "id", "is_new")
+    }
+
+
+def _stored_values(members, fields):
+    """What our rows say iMIS held at the last pull: {(member, interest): (Preference id, imis_value)}, and
+    per member the imis_values in the gateway's order of `fields` (no row: off)."""
+    position = {interest_id: n for n, (interest_id, _pulled_before) in enumerate(fields)}
+    # Members this pull created have no rows yet: nothing to read for them (on a first import, nobody).
+    # One that a member's save made meanwhile is theirs: the insert skips it.
+    known_ids = [subscriber_id for subscriber_id, new in members.values() if not new]
+    current, last_seen = {}, {}
+    if not known_ids:
+        return current, last_seen
+    # Tuples, not model instances: a pull reads every member's every row, and building instances of them
+    # was most of a pull with nothing changed. The interests as a filter (interest_id + 0), not an index
+    # condition: PostgreSQL would otherwise look up every (member, interest) pair in unique_preference.
+    rows = Preference.objects.alias(interest_filter=F("interest_id") + 0).filter(
+        subscriber_id__any=known_ids, interest_filter__any=list(position)
+    )
+    for pk, subscriber_id, interest_id, imis_value in rows.values_list(
+        "id", "subscriber_id", "interest_id", "imis_value"
+    ):
+        current[subscriber_id, interest_id] = (pk, imis_value)
+        seen = last_seen.get(subscriber_id) or last_seen.setdefault(subscriber_id, [False] * len(fields))
+        seen[position[interest_id]] = imis_value
+    return current, last_seen
+
+
+def _compare_values(chunk, members, fields, current, last_seen, counts):
+    """What iMIS holds now against what it held: the (member, interest) pairs turned on without a row
+    (`creates`; `turned_on` those of them that are news), and the (Preference id, value) that differ."""
+    creates, differing, turned_on = [], [], []
+    for row in chunk:
+        member = members.get(row.imis_id)
+        if member is None:
+            counts["values_without_member"] += 1
+            continue
+        subscriber_id, new = member
+        seen = last_seen.get(subscriber_id)
+        if (seen is None and not any(row.values)) or (seen is not None and tuple(seen) == row.values):
+            continue  # iMIS holds what it held at the last pull (most members, most nights)
+        for (interest_id, pulled_before), value in zip(fields, row.values, strict=True):
+            known = current.get((subscriber_id, interest_id))
+            if known is None:
+                if not value:
+                    continue  # no row: off here and off in iMIS already
+                creates.append((subscriber_id, interest_id))
+                if pulled_before and not new:
+                    turned_on.append((subscriber_id, interest_id))
+            elif known[1] != value:
+                differing.append((known[0], value))
+    return creates, differing, turned_on
+
+
 class _Pair:
     """The (member, interest) a history row is about, where there is no Preference row to name it."""
 
@@ -264,27 +285,8 @@ def _apply_imis_values(new_values: dict[int, bool], by_field, now, counts, read_
         .order_by("subscriber_id", "interest_id")  # one lock order with the saves: no deadlock
         .only("id", "subscriber_id", "interest_id", "value", "imis_value")
     )
-    pushed_since = set()
-    if read_at is not None:
-        pushed_since = set(
-            PreferenceChange.objects.filter(
-                state=PreferenceChange.State.DONE,
-                synced_at__gte=read_at,
-                subscriber_id__in={p.subscriber_id for p in locked},
-                interest_id__in={p.interest_id for p in locked},
-            ).values_list("subscriber_id", "interest_id")
-        )
-    pending = {}
-    for subscriber_id, interest_id, source, created_at in (
-        PreferenceChange.objects.filter(
-            state__in=OPEN_STATES,
-            subscriber_id__in={p.subscriber_id for p in locked},
-            interest_id__in={p.interest_id for p in locked},
-        )
-        .order_by("created_at")
-        .values_list("subscriber_id", "interest_id", "source", "created_at")
-    ):
-        pending[(subscriber_id, interest_id)] = (source, created_at)
+    pushed_since = _pushed_since(locked, read_at) if read_at is not None else set()
+    pending = _open_changes(locked)
     labels = {interest.pk: interest.display_label for interest in by_field.values()}
 
     updates, history = [], []
@@ -315,6 +317,34 @@ def _apply_imis_values(new_values: dict[int, bool], by_field, now, counts, read_
         updates.append(preference)
     Preference.objects.bulk_update(updates, ["value", "imis_value", "updated_at"], batch_size=BATCH)
     PreferenceChange.objects.bulk_create(history, batch_size=BATCH)
+
+
+def _of_these_pairs(preferences):
+    return {
+        "subscriber_id__in": {p.subscriber_id for p in preferences},
+        "interest_id__in": {p.interest_id for p in preferences},
+    }
+
+
+def _pushed_since(preferences, read_at):
+    """The (member, interest) pairs among these a push wrote to iMIS after `read_at`."""
+    return set(
+        PreferenceChange.objects.filter(
+            state=PreferenceChange.State.DONE, synced_at__gte=read_at, **_of_these_pairs(preferences)
+        ).values_list("subscriber_id", "interest_id")
+    )
+
+
+def _open_changes(preferences):
+    """{(member, interest): (source, created_at)} of the latest change among these still to reach iMIS."""
+    return {
+        (subscriber_id, interest_id): (source, created_at)
+        for subscriber_id, interest_id, source, created_at in PreferenceChange.objects.filter(
+            state__in=OPEN_STATES, **_of_these_pairs(preferences)
+        )
+        .order_by("created_at")
+        .values_list("subscriber_id", "interest_id", "source", "created_at")
+    }
 
 
 def _imis_history(preference, old_value, new_value, labels, note):

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from interests.models import RemoteInterest
+from interests.services import interests_regroup
 from subscribers.selectors import mailable_subscribers
 from subscribers.tokens import one_click_url, preference_url
 from sync.services.discovery import interests_discover
@@ -56,6 +57,7 @@ class Command(BaseCommand):
             RemoteInterest.objects.filter(table_name=table, field_name=field).update(
                 visible=True, group=group, label=label, position=position
             )
+        interests_regroup()  # each group's interests together, as the form shows them
 
     def _admin_password(self):
         """One password per installation, kept in var/ so that every run prints the same login."""

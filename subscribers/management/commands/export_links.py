@@ -6,7 +6,7 @@ from subscribers.services.links import RowCount, links_csv_lines
 class Command(BaseCommand):
     help = (
         "Write the personal links of mailable members (active, with an email, not excluded) as CSV for the "
-        "mailing system's merge fields: imis_id, email, first_name, last_name, preference_url, one_click_url."
+        "mailing system's merge fields: imis_id, email, first_name, last_name, preference_url, one_click_url, language."
     )
 
     def add_arguments(self, parser):
