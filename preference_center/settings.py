@@ -180,6 +180,13 @@ IMIS_API_READ_TIMEOUT = env.float("IMIS_API_READ_TIMEOUT", default=60.0)
 IMIS_API_MAX_IN_FLIGHT = env.int("IMIS_API_MAX_IN_FLIGHT", default=4)
 IMIS_API_MAX_RETRIES = env.int("IMIS_API_MAX_RETRIES", default=4)
 IMIS_API_BACKOFF_CAP = env.float("IMIS_API_BACKOFF_CAP", default=30.0)
+# Legacy UD tables (`TABLE`) or fields (`TABLE.FIELD`) the association expects to offer: REST discovery
+# reports each one the API cannot reach (no business object, no such property) instead of staying silent.
+IMIS_API_UD_FIELDS = env.list("IMIS_API_UD_FIELDS", default=[])
+# Names a real site may spell otherwise (not yet proven): member field=CsContact property pairs over the
+# defaults (preference_center.imis.rest.reads), and the property pages are sorted by (empty: no OrderBy).
+IMIS_API_CONTACT_PROPERTIES = env.dict("IMIS_API_CONTACT_PROPERTIES", default={})
+IMIS_API_ORDER_BY = env.str("IMIS_API_ORDER_BY", default="ID")
 IMIS_WRITE_NAME_LOG = env.bool("IMIS_WRITE_NAME_LOG", default=False)
 IMIS_CHUNK_SIZE = env.int("IMIS_CHUNK_SIZE", default=2000)
 

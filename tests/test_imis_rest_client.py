@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.core.cache import cache
+from django.test import override_settings
 
 from preference_center.imis.errors import ImisRefused, ImisUnavailable
 from preference_center.imis.rest import shapes
@@ -160,3 +161,15 @@ def test_it_sends_no_more_requests_at_once_than_the_setting_allows(rest_sandbox)
 
     assert rest_sandbox.in_flight_peak == 2
     assert len(contact_requests(rest_sandbox)) == 7
+
+
+def test_it_counts_imis_unavailable_while_the_shared_token_cache_is_down(rest_sandbox, redis_server):
+    redis_cache = {"BACKEND": "preference_center.lib.cache.ReusingRedisCache", "LOCATION": redis_server.url}
+    with override_settings(CACHES={"default": {**redis_cache, "OPTIONS": {"socket_connect_timeout": 0.5}}}):
+        client = RestClient(rest_sandbox.url, rest_sandbox.username, rest_sandbox.password)
+        assert client.get_json("api/CsContact", {"limit": 1})["Count"] == 1
+        redis_server.stop()
+
+        with pytest.raises(ImisUnavailable, match="shared iMIS token is out of reach"):
+            client.get_json("api/CsContact", {"limit": 1})
+        client.close()

@@ -181,6 +181,41 @@ def test_it_injects_faults_asked_for_over_its_control_api(rest_sandbox, token):
     assert api(rest_sandbox, "GET", "api/CsContact", token).status_code == 200
 
 
+def test_its_dry_run_validates_a_row_and_writes_nothing(rest_sandbox, token):
+    imis_id = member_id(3)
+    row = api(rest_sandbox, "GET", f"api/ud_EmailPrefs/{imis_id}", token).json()
+    current = shapes.as_bool(shapes.properties(row)["EVENTS"])
+    changed = shapes.set_property(row, "EVENTS", shapes.wrap_bool(not current))
+
+    valid = api(rest_sandbox, "POST", "api/ud_EmailPrefs/_validate", token, json=changed)
+    unknown = api(
+        rest_sandbox, "POST", "api/ud_EmailPrefs/_validate", token, json=shapes.set_property(row, "NOPE", "1")
+    )
+
+    assert (valid.status_code, valid.json()["IsValid"]) == (200, True)
+    assert unknown.status_code == 400
+    assert "NOPE" in shapes.values(unknown.json()["Errors"])[0]["Message"]
+    stored = fetch(
+        "imis",
+        f"SELECT {q('imis', 'EVENTS')} FROM {q('imis', 'ud_EmailPrefs')} WHERE {q('imis', 'ID')} = %s",
+        (imis_id,),
+    )
+    assert stored == [(current,)]
+
+
+def test_a_read_only_user_reads_and_may_not_write(rest_sandbox, token):
+    httpx.post(rest_sandbox.url + "_sandbox/read-only", json={"read_only": True})
+    imis_id = member_id(3)
+    row = api(rest_sandbox, "GET", f"api/ud_EmailPrefs/{imis_id}", token)
+
+    put = api(rest_sandbox, "PUT", f"api/ud_EmailPrefs/{imis_id}", token, json=row.json())
+    dry_run = api(rest_sandbox, "POST", "api/Activity/_validate", token, json={})
+
+    assert row.status_code == 200
+    assert (put.status_code, dry_run.status_code) == (403, 403)
+    assert put.json()["Message"].startswith("SecurityFault")
+
+
 def test_it_reads_checkbox_values_wrapped_or_bare():
     assert shapes.as_bool({"$type": "System.Boolean", "$value": True}) is True
     assert shapes.as_bool({"$type": "System.Boolean", "$value": False}) is False

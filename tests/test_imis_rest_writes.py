@@ -1,12 +1,13 @@
 """The REST write path over the REST sandbox: GET, PUT with the one property, POST Activity; a retry
 finds its Activity row and writes nothing twice; a member without a row is reported, or created."""
 
+import dataclasses
 import uuid
 
 import pytest
 
 from preference_center import imis
-from preference_center.imis.errors import ImisUnavailable
+from preference_center.imis.errors import ImisRefused, ImisUnavailable
 from preference_center.imis.rest import writes
 from preference_center.imis.sandbox import member_id
 from tests.conftest import fetch, q
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "imis"], transaction=Tr
 NO_EMAIL_PREFS_ROW = member_id(16)
 
 
-def change(imis_id, value, field="NEWSLETTER", table="ud_EmailPrefs"):
+def change(imis_id, value, field="NEWSLETTER", table="ud_EmailPrefs", tried_before=True):
     return imis.ValueChange(
         change_id=str(uuid.uuid4()),
         imis_id=imis_id,
@@ -25,6 +26,7 @@ def change(imis_id, value, field="NEWSLETTER", table="ud_EmailPrefs"):
         value=value,
         product_code=field,
         description=f"Opted {'in' if value else 'out'}: {field}",
+        tried_before=tried_before,
     )
 
 
@@ -103,3 +105,59 @@ def test_it_writes_no_activity_when_the_put_fails(rest_sandbox, rest_client):
 
     assert activities(c.change_id) == []
     assert stored(imis_id) == [before]
+
+
+def api_requests(sandbox, since):
+    """(method, path) of the API requests the sandbox served after the `since`-th (logins left out)."""
+    return [(m, p) for m, p in sandbox.requests[since:] if p != "/token"]
+
+
+def test_it_makes_three_requests_per_fresh_change(rest_sandbox, rest_client):
+    ids = [member_id(i) for i in range(20, 30) if i != 16]
+    fresh = [change(i, not stored(i)[0][0], tried_before=False) for i in ids]
+    since = len(rest_sandbox.requests)
+
+    outcomes = writes.write_changes(fresh, client=rest_client)
+
+    assert {o.status for o in outcomes} == {imis.WRITTEN}
+    served = api_requests(rest_sandbox, since)
+    assert len(served) == 3 * len(fresh)
+    assert {m for m, _p in served[0::3]} == {"GET"} and {p for _m, p in served[2::3]} == {"/api/Activity"}
+    assert all(len(activities(c.change_id)) == 1 for c in fresh)
+
+
+def test_it_looks_up_a_change_tried_before_and_finds_its_activity_row(rest_sandbox, rest_client):
+    imis_id = member_id(31)
+    first_try = change(imis_id, not stored(imis_id)[0][0], tried_before=False)
+    (written,) = writes.write_changes([first_try], client=rest_client)
+    since = len(rest_sandbox.requests)
+
+    (again,) = writes.write_changes([dataclasses.replace(first_try, tried_before=True)], client=rest_client)
+
+    assert (again.status, again.seqn) == (imis.ALREADY_WRITTEN, written.seqn)
+    assert api_requests(rest_sandbox, since) == [("GET", "/api/Activity")]
+    assert len(activities(first_try.change_id)) == 1
+
+
+def test_it_refuses_to_call_a_change_written_when_the_site_ignores_the_activity_filter(
+    rest_sandbox, rest_client, monkeypatch
+):
+    c = change(member_id(4), True)
+    # A site that does not filter Activity by PartyId and SOURCE_CODE answers some other row.
+    monkeypatch.setattr(writes, "activity_filter", lambda imis_id, change_id: {"limit": 1})
+
+    with pytest.raises(ImisRefused, match="does not filter Activity by PartyId and SOURCE_CODE"):
+        writes.write_changes([c], client=rest_client)
+
+    assert activities(c.change_id) == []
+
+
+def test_it_reports_no_row_and_writes_no_activity_when_the_row_goes_before_the_put(rest_sandbox, rest_client):
+    imis_id = member_id(8)
+    c = change(imis_id, not stored(imis_id)[0][0], tried_before=False)
+    rest_sandbox.fail_next(404, path=f"/api/ud_EmailPrefs/{imis_id}", method="PUT")
+
+    (outcome,) = writes.write_changes([c], client=rest_client)
+
+    assert outcome.status == imis.NO_UD_ROW
+    assert activities(c.change_id) == []

@@ -1,5 +1,6 @@
-"""The push with real Celery workers (subprocesses) on a private redis-server and the PostgreSQL iMIS
-replica: a save reaches iMIS, and nothing is lost or written twice while iMIS, Redis or a worker fails."""
+"""The push with real Celery workers (subprocesses) on a private redis-server, to iMIS through either gateway:
+the PostgreSQL iMIS replica (SQL) or the REST sandbox over it (REST, the workers sharing their token through
+Redis). A save reaches iMIS, and nothing is lost or written twice while iMIS, Redis or a worker fails."""
 
 import contextlib
 import time
@@ -7,6 +8,7 @@ import time
 import pytest
 from django.db import connections
 
+from preference_center.imis.rest.sandbox_server import RestSandbox
 from preference_center.imis.sandbox import build_sandbox
 from subscribers.models import PreferenceChange
 from sync import tasks
@@ -29,28 +31,52 @@ def broker(redis_server):
         yield redis_server
 
 
+@pytest.fixture(params=["sql", "rest"])
+def imis_gateway(request, db):
+    """Which gateway the workers use; for REST, the sandbox (in this process) serving the replica."""
+    build_sandbox("imis", members=700)
+    if request.param == "sql":
+        yield None
+        return
+    sandbox = RestSandbox("imis").start()
+    yield sandbox
+    sandbox.stop()
+
+
 @pytest.fixture
-def imis_proxy(db):
-    imis = connections["imis"].settings_dict
-    proxy = TcpProxy(imis["HOST"] or "127.0.0.1", imis["PORT"] or 5432)
+def imis_proxy(imis_gateway):
+    """What the workers connect to for iMIS (the replica's PostgreSQL, or the REST sandbox): a test cuts it."""
+    if imis_gateway is None:
+        imis = connections["imis"].settings_dict
+        proxy = TcpProxy(imis["HOST"] or "127.0.0.1", imis["PORT"] or 5432)
+    else:
+        proxy = TcpProxy("127.0.0.1", imis_gateway.url.rsplit(":", 1)[1].strip("/"))
     proxy.open()
     yield proxy
     proxy.close()
 
 
 @pytest.fixture
-def interest(db):
-    build_sandbox("imis", members=700)
+def interest(imis_gateway):
     return make_interest(prompt="Monthly newsletter")
 
 
 @pytest.fixture
-def workers(broker, imis_proxy, interest):
+def workers(broker, imis_gateway, imis_proxy, interest):
     """Start workers with `start(name, **env)`; all stopped (before the databases are flushed) at the end."""
     started = []
+    if imis_gateway is None:
+        imis_env = {"PC_TEST_IMIS_PORT": imis_proxy.port}
+    else:
+        imis_env = {
+            "IMIS_API_URL": f"http://127.0.0.1:{imis_proxy.port}/",
+            "IMIS_API_USER": imis_gateway.username,
+            "IMIS_API_PASSWORD": imis_gateway.password,
+            "REDIS_URL": broker.url,  # the cache: one token for every worker
+        }
 
     def start(name, **env):
-        worker = Worker(name, broker.url, {"PC_TEST_IMIS_PORT": imis_proxy.port, **env})
+        worker = Worker(name, broker.url, {**imis_env, **env})
         worker.start()
         started.append(worker)
         return worker

@@ -145,6 +145,8 @@ class TcpProxy:
             except OSError:
                 client.close()
                 continue
+            for s in (client, server):  # forward each piece at once: no Nagle wait for a delayed ACK
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self._sockets |= {client, server}
             for a, b in ((client, server), (server, client)):

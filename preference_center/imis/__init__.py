@@ -1,12 +1,14 @@
 """The iMIS gateway. Import from here: `from preference_center import imis`.
 
-Two implementations behind the same functions: the SQL one (`gateway`, the `imis` database alias) and
-the REST one (`rest.gateway`), chosen when IMIS_API_URL is set. Nothing outside knows which one runs."""
+One interface (`interface.Gateway`), two implementations: the SQL one (`gateway`, the `imis` database
+alias) and the REST one (`rest.gateway`), chosen when IMIS_API_URL is set. Nothing outside this package
+knows which one runs."""
 
 from django.conf import settings
 
 from .errors import ImisError, ImisRefused, ImisUnavailable, is_transient, plain_message
 from .identifiers import InvalidIdentifier, is_valid_identifier
+from .interface import Gateway
 from .types import (
     ALREADY_WRITTEN,
     CREATED_ROW,
@@ -23,7 +25,8 @@ from .types import (
 )
 
 
-def _implementation():
+def _implementation() -> Gateway:
+    """The REST gateway when IMIS_API_URL is set (no database access), else the SQL one."""
     if getattr(settings, "IMIS_API_URL", ""):
         from .rest import gateway as rest_gateway
 
@@ -66,6 +69,7 @@ __all__ = [
     "WRITTEN",
     "CheckboxField",
     "Discovery",
+    "Gateway",
     "Health",
     "ImisError",
     "ImisRefused",

@@ -91,3 +91,8 @@ def column_type(vendor: str, type_code, size: int | None = None) -> ColumnType:
 def not_boolean_reason(column: ColumnType) -> str:
     """Why a CheckBox field on this column is not offered ("bit": what iMIS's CheckBox columns are)."""
     return f"column is {column.name}, not bit"
+
+
+def cell_text(value) -> str:
+    """A text cell as we keep it: SQL Server returns char columns space-padded, NULL as None."""
+    return (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()

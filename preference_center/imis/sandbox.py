@@ -220,6 +220,105 @@ def drop_sandbox(using):
             cursor.execute(f"DROP TABLE {q(table)}")
 
 
+def _create_tables(cursor, connection, ud_tables):
+    q = connection.ops.quote_name
+    for table, columns in SCHEMA.items():
+        cursor.execute(create_table_sql(connection, table, columns, PRIMARY_KEYS.get(table, ())))
+    for table, columns in INDEXES.items():
+        cursor.execute(
+            f"CREATE INDEX {q('i' + table + '_' + '_'.join(columns))} ON {q(table)} ({', '.join(q(c) for c in columns)})"
+        )
+    for table, multi, fields in ud_tables:
+        columns = [("ID", "varchar(10)", False, None)]
+        if multi:
+            columns.append(("SEQN", "int", False, None))
+        for name, ftype, _prompt, _help, physical in fields:
+            if physical:
+                is_checkbox = ftype == "CheckBox"
+                columns.append(
+                    (name, "bit" if is_checkbox else "varchar(60)", is_checkbox, None if is_checkbox else "")
+                )
+        cursor.execute(create_table_sql(connection, table, columns, ("ID", "SEQN") if multi else ("ID",)))
+
+
+def _insert_metadata(cursor, connection, ud_tables):
+    """UD_Table and UD_Field, including what discovery must skip (the phantom table, unbuilt fields)."""
+    phantom_table, phantom_fields = DEMO_PHANTOM_TABLE
+    meta_tables = [(t, m, list(fs)) for t, m, fs in ud_tables] + [(phantom_table, False, phantom_fields)]
+    _insert(
+        cursor,
+        connection,
+        "UD_Table",
+        ["TABLE_NAME", "DESCRIPTION", "APPLICATION", "LINK_VIA", "ALLOW_MULTIPLE_INSTANCES", "REQUIRED"],
+        [[t, t.replace("_", " "), "Membership", "ID", bool(m), True] for t, m, _f in meta_tables],
+    )
+    _insert(
+        cursor,
+        connection,
+        "UD_Field",
+        ["TABLE_NAME", "FIELD_NAME", "FIELD_TYPE", "FIELD_LENGTH", "PROMPT", "MICRO_HELP", "SEQ"],
+        [
+            [t, name, ftype, 1 if ftype == "CheckBox" else 60, prompt, help_, seq * 10]
+            for t, _m, fields in meta_tables
+            for seq, (name, ftype, prompt, help_, _physical) in enumerate(fields, start=1)
+        ],
+    )
+
+
+def _name_row(rnd, i):
+    first, last = rnd.choice(FIRST_NAMES), rnd.choice(LAST_NAMES)
+    is_company = i % 50 == 49
+    return [
+        _member_id(i),
+        "" if is_company else first,
+        "" if is_company else last,
+        f"{last} Associates" if is_company else f"{first} {last}",
+        "I" if i % 31 == 30 else "A",
+        is_company,
+        i % 29 == 28,
+        "" if i % 13 == 12 else f"member{i}@example.org",
+    ]
+
+
+def _add_ud_rows(rnd, i, ud_tables, ud_rows):
+    imis_id = _member_id(i)
+    for table, multi, fields in ud_tables:
+        gap = 17 if table == "ud_EmailPrefs" else 23
+        if not multi and i % gap == gap - 1:
+            continue  # no UD row: iMIS never loaded one for this member
+        values = []
+        for name, ftype, _p, _h, physical in fields:
+            if not physical:
+                continue
+            if ftype == "CheckBox":
+                values.append(None if rnd.random() < 0.1 else rnd.random() < 0.4)
+            else:
+                values.append(rnd.choice(["", "Monday", "Friday"]) if name == "PREFERRED_DAY" else "")
+        if multi:
+            ud_rows[table].extend([imis_id, seqn, *values] for seqn in range(1, (i % 3) + 1))
+        else:
+            ud_rows[table].append([imis_id, *values])
+
+
+def _insert_members(cursor, connection, ud_tables, rnd, members: range, activity_seqn: int) -> int:
+    """One batch of members with their UD rows and a few Activity rows; returns the last Activity SEQN."""
+    names, activities = [], []
+    ud_rows = {t: [] for t, _m, _f in ud_tables}
+    for i in members:
+        names.append(_name_row(rnd, i))
+        _add_ud_rows(rnd, i, ud_tables, ud_rows)
+        if i % 100 < EXISTING_ACTIVITY_ROWS_PER_100:
+            activity_seqn += 1
+            activities.append([activity_seqn, _member_id(i), "MEETING", "ANNUAL", "Registered for the annual meeting"])
+    name_columns = ["ID", "FIRST_NAME", "LAST_NAME", "FULL_NAME", "STATUS", "COMPANY_RECORD", "EXCLUDE_MAIL", "EMAIL"]
+    _insert(cursor, connection, "Name", name_columns, names)
+    for table, multi, fields in ud_tables:
+        columns = ["ID", *(["SEQN"] if multi else []), *[f[0] for f in fields if f[4]]]
+        _insert(cursor, connection, table, columns, ud_rows[table])
+    _insert(cursor, connection, "Activity", ["SEQN", "ID", "ACTIVITY_TYPE", "PRODUCT_CODE", "DESCRIPTION"], activities)
+    return activity_seqn
+
+
 def build_sandbox(using, members=300, extra_tables=0, fields_per_table=20, seed=42, progress=None):
     """Drop and recreate the replica tables on `using`, filled with `members` demo members.
 
@@ -234,116 +333,14 @@ def build_sandbox(using, members=300, extra_tables=0, fields_per_table=20, seed=
     ud_tables = _ud_tables(extra_tables, fields_per_table)
     with transaction.atomic(using=using), connection.cursor() as cursor:
         drop_sandbox(using)
-        for table, columns in SCHEMA.items():
-            cursor.execute(create_table_sql(connection, table, columns, PRIMARY_KEYS.get(table, ())))
-        for table, columns in INDEXES.items():
-            q = connection.ops.quote_name
-            cursor.execute(
-                f"CREATE INDEX {q('i' + table + '_' + '_'.join(columns))} ON {q(table)} ({', '.join(q(c) for c in columns)})"
-            )
-        for table, multi, fields in ud_tables:
-            columns = [("ID", "varchar(10)", False, None)]
-            if multi:
-                columns.append(("SEQN", "int", False, None))
-            for name, ftype, _prompt, _help, physical in fields:
-                if physical:
-                    columns.append(
-                        (
-                            name,
-                            "bit" if ftype == "CheckBox" else "varchar(60)",
-                            ftype == "CheckBox",
-                            "" if ftype != "CheckBox" else None,
-                        )
-                    )
-            cursor.execute(create_table_sql(connection, table, columns, ("ID", "SEQN") if multi else ("ID",)))
-
-        # Metadata, including what discovery must skip.
-        phantom_table, phantom_fields = DEMO_PHANTOM_TABLE
-        meta_tables = [(t, m, [f for f in fs]) for t, m, fs in ud_tables] + [(phantom_table, False, phantom_fields)]
-        _insert(
-            cursor,
-            connection,
-            "UD_Table",
-            ["TABLE_NAME", "DESCRIPTION", "APPLICATION", "LINK_VIA", "ALLOW_MULTIPLE_INSTANCES", "REQUIRED"],
-            [[t, t.replace("_", " "), "Membership", "ID", bool(m), True] for t, m, _f in meta_tables],
-        )
-        _insert(
-            cursor,
-            connection,
-            "UD_Field",
-            ["TABLE_NAME", "FIELD_NAME", "FIELD_TYPE", "FIELD_LENGTH", "PROMPT", "MICRO_HELP", "SEQ"],
-            [
-                [t, name, ftype, 1 if ftype == "CheckBox" else 60, prompt, help_, seq * 10]
-                for t, _m, fields in meta_tables
-                for seq, (name, ftype, prompt, help_, _physical) in enumerate(fields, start=1)
-            ],
-        )
-
-        # Members, in batches so that 100,000 stay within memory.
-        written = 0
+        _create_tables(cursor, connection, ud_tables)
+        _insert_metadata(cursor, connection, ud_tables)
         activity_seqn = 0
         for start in range(0, members, BATCH):
-            names, activities = [], []
-            ud_rows = {t: [] for t, _m, _f in ud_tables}
-            for i in range(start, min(members, start + BATCH)):
-                imis_id = _member_id(i)
-                first, last = rnd.choice(FIRST_NAMES), rnd.choice(LAST_NAMES)
-                is_company = i % 50 == 49
-                email = "" if i % 13 == 12 else f"member{i}@example.org"
-                names.append(
-                    [
-                        imis_id,
-                        "" if is_company else first,
-                        "" if is_company else last,
-                        f"{last} Associates" if is_company else f"{first} {last}",
-                        "I" if i % 31 == 30 else "A",
-                        is_company,
-                        i % 29 == 28,
-                        email,
-                    ]
-                )
-                for table, multi, fields in ud_tables:
-                    gap = 17 if table == "ud_EmailPrefs" else 23
-                    if not multi and i % gap == gap - 1:
-                        continue  # no UD row: iMIS never loaded one for this member
-                    values = []
-                    for name, ftype, _p, _h, physical in fields:
-                        if not physical:
-                            continue
-                        if ftype == "CheckBox":
-                            values.append(None if rnd.random() < 0.1 else rnd.random() < 0.4)
-                        else:
-                            values.append(rnd.choice(["", "Monday", "Friday"]) if name == "PREFERRED_DAY" else "")
-                    if multi:
-                        for seqn in range(1, (i % 3) + 1):
-                            ud_rows[table].append([imis_id, seqn, *values])
-                    else:
-                        ud_rows[table].append([imis_id, *values])
-                if i % 100 < EXISTING_ACTIVITY_ROWS_PER_100:
-                    activity_seqn += 1
-                    activities.append(
-                        [activity_seqn, imis_id, "MEETING", "ANNUAL", "Registered for the annual meeting"]
-                    )
-            _insert(
-                cursor,
-                connection,
-                "Name",
-                ["ID", "FIRST_NAME", "LAST_NAME", "FULL_NAME", "STATUS", "COMPANY_RECORD", "EXCLUDE_MAIL", "EMAIL"],
-                names,
-            )
-            for table, multi, fields in ud_tables:
-                columns = ["ID", *(["SEQN"] if multi else []), *[f[0] for f in fields if f[4]]]
-                _insert(cursor, connection, table, columns, ud_rows[table])
-            _insert(
-                cursor,
-                connection,
-                "Activity",
-                ["SEQN", "ID", "ACTIVITY_TYPE", "PRODUCT_CODE", "DESCRIPTION"],
-                activities,
-            )
-            written = min(members, start + BATCH)
+            stop = min(members, start + BATCH)
+            activity_seqn = _insert_members(cursor, connection, ud_tables, rnd, range(start, stop), activity_seqn)
             if progress:
-                progress(written)
+                progress(stop)
         _insert(
             cursor,
             connection,

@@ -53,7 +53,12 @@ class UdRow:
 
 @dataclass(frozen=True)
 class ValueChange:
-    """One checkbox value to write, identified by our change UUID (Activity.SOURCE_CODE)."""
+    """One checkbox value to write, identified by our change UUID (Activity.SOURCE_CODE).
+
+    `tried_before`: an earlier attempt may have committed it (its worker was lost, iMIS answered with an
+    error after the write, or its batch failed part way), so the gateway first looks for its Activity row
+    and never writes a second one. False only for a change never sent before, which lets the REST gateway
+    spare that look-up (a request per change); the SQL gateway looks up every batch in one query anyway."""
 
     change_id: str
     imis_id: str
@@ -63,6 +68,7 @@ class ValueChange:
     product_code: str
     description: str
     transaction_date: datetime.datetime | None = None
+    tried_before: bool = True
 
 
 WRITTEN = "written"
@@ -89,10 +95,12 @@ class Health:
     missing_tables: list[str] = field(default_factory=list)
     missing_permissions: list[str] = field(default_factory=list)
     error: str = ""
+    problems: list[str] = field(default_factory=list)  # anything else that stops us, in plain words
+    notes: list[str] = field(default_factory=list)  # what could not be checked (no problem found)
 
     @property
     def ok(self):
-        return self.reachable and not self.missing_tables and not self.missing_permissions
+        return self.reachable and not self.missing_tables and not self.missing_permissions and not self.problems
 
     @property
     def summary(self):
@@ -100,4 +108,7 @@ class Health:
             return f"unreachable: {self.error}"
         problems = [f"missing table {t}" for t in self.missing_tables]
         problems += [f"missing permission {p}" for p in self.missing_permissions]
-        return "; ".join(problems) or "ok"
+        problems += self.problems
+        if problems:
+            return "; ".join(problems)
+        return f"ok ({'; '.join(self.notes)})" if self.notes else "ok"

@@ -144,7 +144,7 @@ def _outgoing(claim) -> list[Outgoing]:
     ]
 
 
-def _value_change(change: Outgoing) -> imis.ValueChange:
+def _value_change(change: Outgoing, tried: set = frozenset()) -> imis.ValueChange:
     return imis.ValueChange(
         change_id=change.uuid,
         imis_id=change.imis_id,
@@ -154,6 +154,8 @@ def _value_change(change: Outgoing) -> imis.ValueChange:
         product_code=change.interest.activity_product_code,
         description=f"Opted {'in' if change.new_value else 'out'}: {change.interest.display_label}",
         transaction_date=change.created_at,
+        # Claimed before, or in a batch that failed part way here: iMIS may hold it already.
+        tried_before=change.attempts > 1 or change.id in tried,
     )
 
 
@@ -194,17 +196,19 @@ def _write_splitting(claim, changes, result, using):
     so that every change succeeds or fails on its own. Outcomes are recorded as each transaction commits.
     A transient error stops it all: what is left goes back to pending, whole, after a backoff."""
     todo = [changes]  # a stack of batches, first batch last: written in order
+    tried = set()  # ids of changes whose write raised (a REST write is not one transaction)
     while todo:
         batch = todo.pop()
         result.writes += 1
         try:
             outcomes = imis.write_changes(
-                [_value_change(c) for c in batch],
+                [_value_change(c, tried) for c in batch],
                 using=using,
                 create_missing_rows=settings.IMIS_CREATE_MISSING_UD_ROWS,
                 name_log=settings.IMIS_WRITE_NAME_LOG,
             )
         except Exception as exc:
+            tried.update(c.id for c in batch)
             if imis.is_transient(exc):
                 left = [c for pending in (batch, *reversed(todo)) for c in pending]
                 mark_retry(claim, left, f"iMIS unavailable: {_plain(exc)}", result)

@@ -110,19 +110,22 @@ class RestClient:
             wait = self._backoff_base * 2**attempt
         time.sleep(min(wait, self._backoff_cap))
 
-    def request(self, method: str, path: str, *, params=None, json=None) -> httpx.Response:
-        """The answer to one call: 2xx or 404 (the caller decides what a missing row means)."""
+    def request(self, method: str, path: str, *, params=None, json=None, accept=(404,)) -> httpx.Response:
+        """The answer to one call: 2xx, or a status in `accept` (the caller decides what a missing row, or a
+        refused dry run, means)."""
         token = self.token.current()
         renewed = False
         attempt = 0
         while True:
             response = self._send(method, path, params=params, json=json, headers={"Authorization": f"Bearer {token}"})
             status = response.status_code
-            if status < 300 or status == 404:
+            if status < 300:
                 return response
             if status == 401 and not renewed:
                 token, renewed = self.token.renew(stale=token), True
                 continue
+            if status in accept:
+                return response
             retryable = status in THROTTLED or (method == "GET" and status in RETRY_ON_READ)
             if retryable and attempt < self._max_retries:
                 self._pause(attempt, response)

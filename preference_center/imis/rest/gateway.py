@@ -1,7 +1,9 @@
-"""The REST gateway: the SQL gateway's functions, over the iMIS REST API (IMIS_API_URL)."""
+"""The REST gateway (`interface.Gateway` over the iMIS REST API, IMIS_API_URL): the SQL gateway's functions
+with the same signatures and results."""
 
+from .discovery import discover_checkbox_fields
 from .health import health_check
-from .reads import discover_checkbox_fields, iter_checkbox_values, iter_roster, rest_configured
+from .reads import iter_checkbox_values, iter_roster, rest_configured
 from .writes import write_changes, written_activities
 
 __all__ = [

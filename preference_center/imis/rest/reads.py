@@ -1,7 +1,8 @@
-"""The REST implementation of the gateway's reads (discovery, roster, checkbox values), with the SQL
+"""The REST implementation of the gateway's reads (roster, checkbox values), with the SQL
 gateway's signatures and return types. `using` is accepted for that and ignored: the site is
-IMIS_API_URL. Property names that only a real site can confirm ([I] in the design notes) are constants
-here, and a site that lacks one gets an error that names what was expected."""
+IMIS_API_URL. Names that only a real site can confirm ([I] in the design notes) are settings
+(IMIS_API_CONTACT_PROPERTIES, IMIS_API_ORDER_BY) with these defaults, and a site that lacks one gets an
+error that names the setting and what the site sent."""
 
 from __future__ import annotations
 
@@ -12,24 +13,22 @@ from django.conf import settings
 
 from ..errors import ImisRefused
 from ..identifiers import is_valid_identifier
-from ..types import CheckboxField, Discovery, Member, SkippedField, UdRow
+from ..types import Member, UdRow
 from . import shapes
 from .client import RestClient
 
-# CsContact property -> Member field.
-CONTACT_PROPERTIES = {
-    "ID": "imis_id",
-    "Email": "email",
-    "FirstName": "first_name",
-    "LastName": "last_name",
-    "FullName": "full_name",
-    "Status": "status",
-    "IsCompany": "is_company",
-    "ExcludeMail": "exclude_mail",
+# Member field -> CsContact property, unless IMIS_API_CONTACT_PROPERTIES says otherwise.
+DEFAULT_CONTACT_PROPERTIES = {
+    "imis_id": "ID",
+    "email": "Email",
+    "first_name": "FirstName",
+    "last_name": "LastName",
+    "full_name": "FullName",
+    "status": "Status",
+    "is_company": "IsCompany",
+    "exclude_mail": "ExcludeMail",
 }
 BOOLEAN_MEMBER_FIELDS = {"is_company", "exclude_mail"}
-# Identity properties of a panel source row, never offered as interests.
-KEY_PROPERTIES = {"id", "contactkey", "ordinal", "seqn"}
 
 _clients: dict[tuple, RestClient] = {}
 _clients_lock = threading.Lock()
@@ -48,75 +47,63 @@ def shared_client() -> RestClient:
         return _clients[key]
 
 
-def _is_checkbox(prop: dict) -> bool:
-    extended = prop.get("ExtendedPropertyInformation") or {}
-    return prop.get("PropertyTypeName") == "Boolean" or str(extended.get("DbDataType", "")).lower() == "bit"
+def contact_properties() -> dict[str, str]:
+    """Member field -> CsContact property: IMIS_API_CONTACT_PROPERTIES over the defaults."""
+    configured = dict(settings.IMIS_API_CONTACT_PROPERTIES)
+    unknown = sorted(set(configured) - set(DEFAULT_CONTACT_PROPERTIES))
+    if unknown:
+        raise ImisRefused(
+            f"IMIS_API_CONTACT_PROPERTIES names {unknown[0]!r}, which is no member field "
+            f"(the fields: {', '.join(DEFAULT_CONTACT_PROPERTIES)})"
+        )
+    return {**DEFAULT_CONTACT_PROPERTIES, **configured}
 
 
-def _offered(definition: dict) -> bool:
-    """Panel sources (IsDesignable) and the business objects of legacy UD tables; not iMIS's own objects."""
-    name = str(definition.get("EntityTypeName", ""))
-    return bool(definition.get("IsDesignable")) or name.lower().startswith("ud_")
+def close_clients():
+    """Close and forget every shared client (a test's site is gone; a process winds down)."""
+    with _clients_lock:
+        clients = list(_clients.values())
+        _clients.clear()
+    for client in clients:
+        client.close()
 
 
-def _definition_fields(definition: dict, result: Discovery):
-    table = str(definition.get("EntityTypeName", ""))
-    parent = definition.get("PrimaryParentEntityTypeName") or ""
-    object_type = definition.get("ObjectTypeName") or ""
-    for seq, prop in enumerate(shapes.values(definition.get("Properties")), start=1):
-        name = str(prop.get("Name", ""))
-        if prop.get("IsIdentity") or name.lower() in KEY_PROPERTIES:
-            continue
-
-        def skip(reason, name=name):
-            result.skipped.append(SkippedField(table, name, reason))
-
-        if not is_valid_identifier(table) or not is_valid_identifier(name):
-            skip("invalid identifier: refused, never used in a request")
-        elif object_type != "Single":
-            skip(f"multi-instance business object (ObjectTypeName {object_type or 'empty'})")
-        elif parent != "Party":
-            skip(f"not a contact's object (PrimaryParentEntityTypeName {parent or 'empty'})")
-        elif not _is_checkbox(prop):
-            skip(f"not a checkbox property (PropertyTypeName {prop.get('PropertyTypeName') or 'empty'})")
-        else:
-            result.interests.append(CheckboxField(table, name, str(prop.get("Caption") or name), "", seq * 10))
-
-
-def discover_checkbox_fields(using=None, *, client: RestClient | None = None) -> Discovery:
-    """Boolean properties of single-instance, contact-parented panel sources and UD-table business
-    objects, from /api/BOEntityDefinition; every other property of those objects with its reason."""
-    client = client or shared_client()
-    result = Discovery()
-    for page in client.iter_pages("api/BOEntityDefinition"):
-        for definition in page:
-            if _offered(definition):
-                _definition_fields(definition, result)
-    result.interests.sort(key=lambda f: (f.table_name.lower(), f.seq, f.field_name))
-    result.skipped.sort(key=lambda f: (f.table_name.lower(), f.field_name))
-    return result
-
-
-def _member(props: dict) -> Member:
-    missing = [name for name in CONTACT_PROPERTIES if name not in props]
+def _member(props: dict, names: dict[str, str]) -> Member:
+    missing = [f"{field}={prop}" for field, prop in names.items() if prop not in props]
     if missing:
         raise ImisRefused(
-            f"CsContact rows have no {', '.join(missing)} (expected {', '.join(CONTACT_PROPERTIES)}): "
-            "check /api/metadata/CsContact on this site"
+            f"CsContact rows have no property {', '.join(missing)} (IMIS_API_CONTACT_PROPERTIES); this site's "
+            f"rows carry {', '.join(sorted(map(str, props)))}: name them in IMIS_API_CONTACT_PROPERTIES"
         )
     values = {}
-    for prop, field in CONTACT_PROPERTIES.items():
+    for field, prop in names.items():
         value = props[prop]
         values[field] = shapes.as_bool(value) if field in BOOLEAN_MEMBER_FIELDS else str(value or "").strip()
     return Member(**values)
 
 
+def ordered_pages(client: RestClient, path: str, page_size: int) -> Iterator[list]:
+    """The pages of `path` in the stable order IMIS_API_ORDER_BY names (offset paging without one may skip
+    or repeat rows that change meanwhile); a site that refuses it gets an error that says so."""
+    order = settings.IMIS_API_ORDER_BY
+    try:
+        yield from client.iter_pages(path, {"OrderBy": order} if order else None, page_size=page_size)
+    except ImisRefused as exc:
+        if not order:
+            raise
+        raise ImisRefused(
+            f"{exc} (paged in the order IMIS_API_ORDER_BY={order!r}: name a property this site sorts {path} "
+            "by, or leave it empty)"
+        ) from exc
+
+
 def iter_roster(using=None, chunk_size=None, *, client: RestClient | None = None) -> Iterator[list[Member]]:
-    """Every contact, a page (at most 500) at a time, in the order iMIS pages them."""
+    """Every contact, a page (at most 500) at a time, in the order IMIS_API_ORDER_BY names."""
     client = client or shared_client()
+    names = contact_properties()
     page_size = min(chunk_size or settings.IMIS_CHUNK_SIZE, shapes.MAX_PAGE_SIZE)
-    for page in client.iter_pages("api/CsContact", page_size=page_size):
-        yield [_member(shapes.properties(item)) for item in page]
+    for page in ordered_pages(client, "api/CsContact", page_size):
+        yield [_member(shapes.properties(item), names) for item in page]
 
 
 def iter_checkbox_values(
@@ -129,7 +116,7 @@ def iter_checkbox_values(
     if not is_valid_identifier(table):
         raise ImisRefused(f"{table!r} is not a valid business object name")
     page_size = min(chunk_size or settings.IMIS_CHUNK_SIZE, shapes.MAX_PAGE_SIZE)
-    for page in client.iter_pages(f"api/{table}", page_size=page_size):
+    for page in ordered_pages(client, f"api/{table}", page_size):
         rows = []
         for item in page:
             props = shapes.properties(item)

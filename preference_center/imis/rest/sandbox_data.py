@@ -31,6 +31,10 @@ ACTIVITY_PROPERTIES = [
 ]
 
 
+# The answer of a dry run that found nothing wrong (shape [I]: ASI's client reads ValidateResultsData).
+VALID = {"$type": "Asi.Soa.Core.DataContracts.ValidateResultsData, Asi.Contracts", "IsValid": True, "Errors": None}
+
+
 class Refused(Exception):
     """A 400 with iMIS's validation shape."""
 
@@ -73,9 +77,9 @@ def ud_tables(using) -> dict[str, dict]:
     return tables
 
 
-def entity_definitions(using) -> list[dict]:
+def entity_definitions(tables: dict[str, dict]) -> list[dict]:
     definitions = []
-    for table, info in sorted(ud_tables(using).items(), key=lambda item: item[0].lower()):
+    for table, info in sorted(tables.items(), key=lambda item: item[0].lower()):
         props = []
         for column, is_bit in info["columns"].items():
             props.append(
@@ -105,6 +109,29 @@ def entity_definitions(using) -> list[dict]:
     return definitions
 
 
+CONTACT_PROPERTIES = [
+    "ID",
+    "FirstName",
+    "LastName",
+    "FullName",
+    "Email",
+    "Status",
+    "Company",
+    "IsCompany",
+    "ExcludeMail",
+]
+
+
+def check_order(order: str | None, properties, entity: str):
+    """Refuse an OrderBy (`Prop` or `Prop:Ascending|Descending`) naming no property of `entity`, as iMIS
+    would. The sandbox pages in ID order whatever it names."""
+    if not order:
+        return
+    name, _colon, direction = order.partition(":")
+    if name not in properties or direction not in ("", "Ascending", "Descending"):
+        raise Refused(f"OrderBy '{order}': no property '{name}' on {entity}")
+
+
 def contacts_page(using, offset, limit) -> tuple[list[dict], int]:
     (total,) = _fetch(using, f"SELECT COUNT(*) FROM {_q(using, 'Name')}")[0]
     columns = ", ".join(_q(using, c) for c in CONTACT_COLUMNS)
@@ -115,17 +142,9 @@ def contacts_page(using, offset, limit) -> tuple[list[dict], int]:
     )
     items = []
     for imis_id, first, last, full, email, status, company, is_company, exclude in rows:
-        props = [
-            shapes.property_item("ID", imis_id),
-            shapes.property_item("FirstName", first),
-            shapes.property_item("LastName", last),
-            shapes.property_item("FullName", full),
-            shapes.property_item("Email", email),
-            shapes.property_item("Status", status),
-            shapes.property_item("Company", company),
-            shapes.property_item("IsCompany", shapes.wrap_bool(bool(is_company))),
-            shapes.property_item("ExcludeMail", shapes.wrap_bool(bool(exclude))),
-        ]
+        values = [imis_id, first, last, full, email, status, company]
+        values += [shapes.wrap_bool(bool(is_company)), shapes.wrap_bool(bool(exclude))]
+        props = [shapes.property_item(name, value) for name, value in zip(CONTACT_PROPERTIES, values, strict=True)]
         items.append(shapes.generic_entity("CsContact", imis_id, props))
     return items, total
 
@@ -184,7 +203,8 @@ def source_update(using, table, info, imis_id, entity) -> bool:
         return cursor.rowcount > 0
 
 
-def activity_create(using, entity) -> dict:
+def _activity_row(entity) -> tuple[str, dict]:
+    """(iMIS ID, {property: value}) of a POSTed Activity, or Refused as iMIS validates it."""
     values = shapes.properties(entity)
     imis_id = values.get("PartyId") or values.get("ID")
     if not imis_id or not values.get("ACTIVITY_TYPE"):
@@ -194,6 +214,28 @@ def activity_create(using, entity) -> dict:
         raise Refused(f"Property '{unknown[0]}' is not defined on Activity")
     row = {c: values.get(c) or "" for c in ACTIVITY_PROPERTIES}
     row["TRANSACTION_DATE"] = values.get("TRANSACTION_DATE") or datetime.datetime.now().isoformat(timespec="seconds")
+    return imis_id, row
+
+
+def validate(tables: dict[str, dict], entity_name, entity) -> dict | None:
+    """`POST /api/{entity}/_validate`: iMIS's dry run. Refused as a save would be; nothing is written.
+    None for an entity that is no business object."""
+    if entity_name.lower() == "activity":
+        _activity_row(entity)
+    else:
+        lowered = {name.lower(): (name, info) for name, info in tables.items()}
+        if entity_name.lower() not in lowered:
+            return None
+        table, info = lowered[entity_name.lower()]
+        values = shapes.properties(entity)
+        unknown = sorted(set(values) - set(info["columns"]))
+        if unknown or not values.get("ID"):
+            raise Refused(f"Property '{unknown[0]}' is not defined on {table}" if unknown else "ID is required")
+    return VALID
+
+
+def activity_create(using, entity) -> dict:
+    imis_id, row = _activity_row(entity)
     counter = _q(using, "Counter")
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
         cursor.execute(

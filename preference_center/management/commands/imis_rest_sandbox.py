@@ -16,10 +16,26 @@ class Command(BaseCommand):
         parser.add_argument("--user", default=DEFAULT_USER)
         parser.add_argument("--password", default=DEFAULT_PASSWORD)
         parser.add_argument("--token-seconds", type=int, default=3600, help="how long a token lives")
+        parser.add_argument("--read-only", action="store_true", help="the user may read, not write (403)")
+        parser.add_argument(
+            "--without-object",
+            action="append",
+            default=[],
+            metavar="UD_TABLE",
+            help="serve no business object for this UD table (a legacy table out of REST's reach); repeatable",
+        )
 
-    def handle(self, *args, host, port, user, password, token_seconds, **options):
+    def handle(self, *args, host, port, user, password, token_seconds, read_only, without_object, **options):
         sandbox = RestSandbox(
-            settings.IMIS_DB_ALIAS, host=host, port=port, username=user, password=password, token_seconds=token_seconds
+            settings.IMIS_DB_ALIAS,
+            host=host,
+            port=port,
+            username=user,
+            password=password,
+            token_seconds=token_seconds,
+            read_only=read_only,
+            without_objects=without_object,
+            log_size=10_000,  # a long run keeps counts (GET /_sandbox/stats), not every request
         )
         self.stdout.write(f"iMIS REST sandbox on {sandbox.url} (user {user}); Ctrl-C stops it.")
         try:
