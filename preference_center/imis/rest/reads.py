@@ -29,6 +29,8 @@ DEFAULT_CONTACT_PROPERTIES = {
     "exclude_mail": "ExcludeMail",
 }
 BOOLEAN_MEMBER_FIELDS = {"is_company", "exclude_mail"}
+# Read only when IMIS_API_CONTACT_PROPERTIES names their property: iMIS keeps no such thing by default.
+OPTIONAL_MEMBER_FIELDS = {"language"}
 
 _clients: dict[tuple, RestClient] = {}
 _clients_lock = threading.Lock()
@@ -50,11 +52,11 @@ def shared_client() -> RestClient:
 def contact_properties() -> dict[str, str]:
     """Member field -> CsContact property: IMIS_API_CONTACT_PROPERTIES over the defaults."""
     configured = dict(settings.IMIS_API_CONTACT_PROPERTIES)
-    unknown = sorted(set(configured) - set(DEFAULT_CONTACT_PROPERTIES))
+    unknown = sorted(set(configured) - set(DEFAULT_CONTACT_PROPERTIES) - OPTIONAL_MEMBER_FIELDS)
     if unknown:
         raise ImisRefused(
             f"IMIS_API_CONTACT_PROPERTIES names {unknown[0]!r}, which is no member field "
-            f"(the fields: {', '.join(DEFAULT_CONTACT_PROPERTIES)})"
+            f"(the fields: {', '.join([*DEFAULT_CONTACT_PROPERTIES, *sorted(OPTIONAL_MEMBER_FIELDS)])})"
         )
     return {**DEFAULT_CONTACT_PROPERTIES, **configured}
 

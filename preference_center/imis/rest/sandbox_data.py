@@ -8,6 +8,7 @@ import datetime
 from django.db import connections, transaction
 
 from ..identifiers import checked
+from ..sandbox import SCHEMA
 from . import shapes
 
 CONTACT_COLUMNS = [
@@ -133,18 +134,28 @@ def check_order(order: str | None, properties, entity: str):
 
 
 def contacts_page(using, offset, limit) -> tuple[list[dict], int]:
+    """A page of CsContact. A column an association added to Name (a language, say) is served as a property
+    of its own name, as a site's customised contact would carry it."""
     (total,) = _fetch(using, f"SELECT COUNT(*) FROM {_q(using, 'Name')}")[0]
-    columns = ", ".join(_q(using, c) for c in CONTACT_COLUMNS)
+    with connections[using].cursor() as cursor:
+        extra = [c.name for c in connections[using].introspection.get_table_description(cursor, "Name")]
+    known = {column for column, *_ in SCHEMA["Name"]}
+    extra = [c for c in extra if c not in known]
+    columns = ", ".join(_q(using, c) for c in [*CONTACT_COLUMNS, *extra])
     rows = _fetch(
         using,
         f"SELECT {columns} FROM {_q(using, 'Name')} ORDER BY {_q(using, 'ID')} LIMIT %s OFFSET %s",
         (limit, offset),
     )
     items = []
-    for imis_id, first, last, full, email, status, company, is_company, exclude in rows:
+    for row in rows:
+        imis_id, first, last, full, email, status, company, is_company, exclude = row[: len(CONTACT_COLUMNS)]
         values = [imis_id, first, last, full, email, status, company]
         values += [shapes.wrap_bool(bool(is_company)), shapes.wrap_bool(bool(exclude))]
         props = [shapes.property_item(name, value) for name, value in zip(CONTACT_PROPERTIES, values, strict=True)]
+        props += [
+            shapes.property_item(name, value) for name, value in zip(extra, row[len(CONTACT_COLUMNS) :], strict=True)
+        ]
         items.append(shapes.generic_entity("CsContact", imis_id, props))
     return items, total
 
