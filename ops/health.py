@@ -32,6 +32,7 @@ _executors: dict[str, concurrent.futures.ThreadPoolExecutor] = {}
 _executors_lock = threading.Lock()
 _redis_clients: dict[str, redis.Redis] = {}
 _imis_result: dict = {}
+_imis_probe = None
 _running: dict[str, concurrent.futures.Future] = {}
 
 
@@ -72,12 +73,22 @@ def _ping_redis():
         client.ping()
 
 
+def imis_probe_set(probe):
+    """Who asks iMIS whether it answers: the app that talks to iMIS registers its gateway's ping (sync.apps),
+    so that this module knows neither the gateway nor which way (SQL or REST) it reaches iMIS."""
+    global _imis_probe
+    _imis_probe = probe
+    _imis_result.clear()
+
+
 def _check_imis():
     """iMIS's answer, reused for IMIS_RECHECK_SECONDS."""
     now = time.monotonic()
     if not _imis_result or now - _imis_result["at"] >= IMIS_RECHECK_SECONDS:
         try:
-            _select_one(settings.IMIS_DB_ALIAS)
+            if _imis_probe is None:
+                raise ImisUnreachable("no probe registered")
+            _imis_probe()
             reachable = True
         except Exception:
             reachable = False

@@ -6,10 +6,13 @@ import socket
 import time
 
 import pytest
+from django.core.cache import cache
 from django.db import connections
 from django.test import override_settings
 
 from ops import health
+from preference_center.imis.rest.reads import close_clients
+from preference_center.imis.rest.sandbox_server import RestSandbox
 from tests.workers import free_port
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
@@ -123,3 +126,23 @@ def test_it_is_never_rate_limited(client):
     with override_settings(PREFERENCES_RATE_LIMIT="2/m", LOST_LINK_RATE_LIMIT="2/h"):
         statuses = {client.get(path).status_code for path in ["/healthz", "/readyz"] * 10}
     assert statuses == {200}
+
+
+@pytest.mark.django_db(databases=["default", "imis"], transaction=True)
+def test_over_rest_it_reports_whether_the_site_answers_not_a_database(client, imis_pg):
+    """With only IMIS_API_* set the `imis` database is nobody's iMIS: the probe asks the site."""
+    cache.clear()  # no token of an earlier sandbox
+    sandbox = RestSandbox("imis").start()
+    try:
+        with override_settings(IMIS_API_URL=sandbox.url, IMIS_API_USER="SANDBOX", IMIS_API_PASSWORD="sandbox"):
+            _, up, _ = _ready(client)
+            sandbox.stop()
+            close_clients()
+            health._imis_result.clear()
+            response, down, _ = _ready(client)
+    finally:
+        close_clients()
+        sandbox.stop()
+    assert up["checks"]["imis"]["ok"] is True
+    assert response.status_code == 200 and down["checks"]["imis"]["ok"] is False
+    assert sandbox.url not in response.content.decode()

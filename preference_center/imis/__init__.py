@@ -58,6 +58,10 @@ def write_changes(changes, using=None, *, create_missing_rows=None, name_log=Non
     )
 
 
+def ping(using=None) -> None:
+    _implementation().ping(using=using)
+
+
 def health_check(using=None, ud_tables=()) -> Health:
     return _implementation().health_check(using=using, ud_tables=ud_tables)
 

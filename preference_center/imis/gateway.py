@@ -42,6 +42,18 @@ def _as_bool(value):
 _unavailable_on_connection_errors = translated_errors
 
 
+def ping(using=None) -> None:
+    """Does iMIS answer? One SELECT 1 on a connection closed afterwards (a probe's thread keeps none open);
+    ImisUnavailable or ImisRefused when it does not."""
+    connection = _connection(using)
+    try:
+        with _unavailable_on_connection_errors(), connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    finally:
+        connection.close()
+
+
 # --- discovery ------------------------------------------------------------------------------------------
 
 

@@ -15,6 +15,9 @@ from .types import Discovery, Health, Member, UdRow, ValueChange, WriteOutcome
 
 @runtime_checkable
 class Gateway(Protocol):
+    def ping(self, using=None) -> None:
+        """Does iMIS answer at all (the readiness probe's question)? Raises ImisError when it does not."""
+
     def health_check(self, using=None, ud_tables: Iterable[str] = ()) -> Health:
         """Is iMIS reachable, are the offered tables there, may we read and write what we must?"""
 

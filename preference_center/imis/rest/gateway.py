@@ -2,7 +2,7 @@
 with the same signatures and results."""
 
 from .discovery import discover_checkbox_fields
-from .health import health_check
+from .health import health_check, ping
 from .reads import iter_checkbox_values, iter_roster, rest_configured
 from .writes import write_changes, written_activities
 
@@ -11,6 +11,7 @@ __all__ = [
     "health_check",
     "iter_checkbox_values",
     "iter_roster",
+    "ping",
     "rest_configured",
     "write_changes",
     "written_activities",

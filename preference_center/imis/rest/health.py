@@ -103,3 +103,10 @@ def health_check(using=None, ud_tables: Iterable[str] = (), *, client: RestClien
     except ImisError as exc:
         health.problems.append(f"the check stopped: {exc}")
     return health
+
+
+def ping(using=None, *, client: RestClient | None = None) -> None:
+    """Does the site answer us? One page of one contact, with the shared token (a login only when it has
+    none); ImisUnavailable or ImisRefused when it does not."""
+    client = client or shared_client()
+    client.get_json("api/CsContact", {"Limit": 1})
