@@ -21,6 +21,7 @@ def test_the_interface_lists_what_the_sync_asks_of_imis():
         "health_check",
         "iter_checkbox_values",
         "iter_roster",
+        "ping",
         "write_changes",
         "written_activities",
     ]
