@@ -368,5 +368,9 @@ LOGGING = {
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # httpx logs every request's URL at INFO: over REST those name members (PartyId=eq:<iMIS ID>).
+        "httpx": {"level": "WARNING"},
+    },
 }

@@ -1,6 +1,8 @@
 """With only IMIS_API_* set, the sync runs over REST against the REST sandbox: discovery, the pull and a
 member's save land where the SQL path puts them."""
 
+import logging
+
 import pytest
 from django.test import override_settings
 
@@ -175,3 +177,15 @@ def test_a_batch_refused_part_way_never_writes_the_changes_before_twice(over_res
     rows = activities()
     assert sorted(r[5] for r in rows) == sorted(str(c.uuid) for c in changes)  # one each, none twice
     assert ("PUT", f"/api/ud_EmailPrefs/{refused}") in over_rest.requests
+
+
+def test_the_logs_name_no_member_at_info(over_rest, caplog):
+    """httpx logs each request's URL at INFO, and a push's URLs carry iMIS IDs: the settings keep it quiet."""
+    caplog.set_level(logging.INFO)
+    interest = make_interest()
+    member = sandbox_subscriber(3)
+    member_saves(member, interest, not ud_value(member.imis_id))
+    push.changes_push()
+
+    assert f"/{member.imis_id}" in " ".join(paths(over_rest))  # the requests did name the member
+    assert member.imis_id not in caplog.text
