@@ -99,7 +99,8 @@ def setup_steps() -> list[SetupStep]:
     return [
         SetupStep(
             "Connect iMIS",
-            "Set IMIS_DATABASE_URL (or IMIS_HOST and its parts; see the README), then refresh the interests.",
+            "Set IMIS_DATABASE_URL (or IMIS_HOST and its parts), or IMIS_API_URL for iMIS Cloud (see the README), "
+            "then refresh the interests.",
             connected,
         ),
         SetupStep(

@@ -123,6 +123,5 @@ def test_it_pages_without_an_order_when_the_setting_is_empty(rest_client):
 
 def test_it_uses_one_client_per_site_from_the_settings(rest_sandbox):
     with override_settings(IMIS_API_URL=rest_sandbox.url, IMIS_API_USER="SANDBOX", IMIS_API_PASSWORD="sandbox"):
-        assert reads.rest_configured()
         assert reads.shared_client() is reads.shared_client()
         assert len(flat(reads.iter_roster())) == 40

@@ -161,3 +161,15 @@ def test_it_reports_no_row_and_writes_no_activity_when_the_row_goes_before_the_p
 
     assert outcome.status == imis.NO_UD_ROW
     assert activities(c.change_id) == []
+
+
+def test_it_writes_a_field_whatever_the_case_of_its_name(rest_sandbox, rest_client):
+    """An interest discovered over SQL may spell its field otherwise than the business object's property."""
+    imis_id = member_id(5)
+    (before,) = stored(imis_id)
+    c = change(imis_id, not before[0], field="newsletter")
+
+    (outcome,) = writes.write_changes([c], client=rest_client)
+
+    assert outcome.status == imis.WRITTEN
+    assert stored(imis_id) == [(not before[0],)]

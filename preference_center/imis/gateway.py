@@ -18,14 +18,11 @@ from .columns import cell_text as _text
 from .columns import column_type, not_boolean_reason
 from .errors import ImisUnavailable, plain_message, translated_errors
 from .identifiers import is_valid_identifier
+from .sql_writes import alias as _alias
 from .sql_writes import write_changes as write_changes  # the writes: part of this implementation
 from .sql_writes import written_activities as written_activities
 from .statements import REQUIRED_TABLES, Statements
 from .types import CheckboxField, Discovery, Health, Member, SkippedField, UdRow
-
-
-def _alias(using):
-    return using or settings.IMIS_DB_ALIAS
 
 
 def _connection(using):

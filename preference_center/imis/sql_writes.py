@@ -6,14 +6,13 @@ anything else iMIS says ImisRefused."""
 
 from __future__ import annotations
 
-import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.utils import timezone
 
+from .activity import activity_values, imis_local_time
 from .batch import checked_batch
 from .columns import cell_text as _text
 from .errors import ImisError, translated_errors
@@ -25,7 +24,8 @@ COUNTER_NAME = "Activity"
 MAX_IN_LIST = 500
 
 
-def _alias(using):
+def alias(using):
+    """The database alias of iMIS: `using`, else IMIS_DB_ALIAS."""
     return using or settings.IMIS_DB_ALIAS
 
 
@@ -35,23 +35,10 @@ def _chunks(items, size):
         yield items[start : start + size]
 
 
-def _imis_now():
-    """iMIS stores local wall-clock time in datetime columns."""
-    return timezone.localtime(timezone.now(), timezone.get_default_timezone()).replace(tzinfo=None)
-
-
-def _as_imis_time(value: datetime.datetime | None):
-    if value is None:
-        return _imis_now()
-    if timezone.is_aware(value):
-        return timezone.localtime(value, timezone.get_default_timezone()).replace(tzinfo=None)
-    return value
-
-
 def written_activities(changes: Iterable[tuple[str, str]], using=None) -> dict[str, int]:
     """{change id: Activity SEQN} for the (iMIS ID, change id) pairs iMIS already holds an Activity row of
     (SOURCE_CODE = change id): what an earlier attempt committed before its worker was lost."""
-    connection = connections[_alias(using)]
+    connection = connections[alias(using)]
     with translated_errors(), connection.cursor() as cursor:
         return _activities_found(cursor, Statements(connection), list(changes))
 
@@ -112,11 +99,11 @@ def _insert_activities(cursor, stmts, to_log, created, outcomes, now):
     last = int(cursor.fetchone()[0])
     rows = []
     for seqn, c in enumerate(to_log, start=last - len(to_log) + 1):
-        when = _as_imis_time(c.transaction_date)
-        product = (c.product_code or c.field_name)[:31]
+        v = activity_values(c)
+        when = v["TRANSACTION_DATE"]  # EFFECTIVE_DATE too
         rows.append(
-            [seqn, c.imis_id, settings.IMIS_ACTIVITY_TYPE[:10], when, when, product, c.description[:255]]
-            + [settings.IMIS_SOURCE_SYSTEM[:10], c.change_id[:40]]
+            [seqn, c.imis_id, v["ACTIVITY_TYPE"], when, when, v["PRODUCT_CODE"], v["DESCRIPTION"]]
+            + [v["SOURCE_SYSTEM"], v["SOURCE_CODE"]]
         )
         outcomes[c.change_id] = WriteOutcome(c.change_id, CREATED_ROW if c.change_id in created else WRITTEN, seqn)
     cursor.executemany(stmts.activity_insert(), rows)
@@ -147,14 +134,14 @@ def write_changes(
     name_log = settings.IMIS_WRITE_NAME_LOG if name_log is None else name_log
     if not changes:
         return []
-    alias = _alias(using)
-    connection = connections[alias]
+    db_alias = alias(using)
+    connection = connections[db_alias]
     stmts = Statements(connection)
     for c in changes:  # every identifier validated before the first statement runs
         stmts.q(c.table_name)
         stmts.q(c.field_name)
     outcomes: dict[str, WriteOutcome] = {}
-    with translated_errors(), transaction.atomic(using=alias), connection.cursor() as cursor:
+    with translated_errors(), transaction.atomic(using=db_alias), connection.cursor() as cursor:
         done = _activities_found(cursor, stmts, [(c.imis_id, c.change_id) for c in changes])
         outcomes.update({code: WriteOutcome(code, ALREADY_WRITTEN, seqn) for code, seqn in done.items()})
         todo = [c for c in changes if c.change_id not in outcomes]
@@ -162,7 +149,7 @@ def write_changes(
         created = _update_values(cursor, stmts, todo, current, create_missing_rows, outcomes)
         to_log = [c for c in todo if c.change_id not in outcomes]
         if to_log:
-            now = _imis_now()
+            now = imis_local_time()
             _insert_activities(cursor, stmts, to_log, created, outcomes, now)
             if name_log:
                 _insert_name_log(cursor, stmts, to_log, current, now)

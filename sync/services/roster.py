@@ -157,7 +157,9 @@ def _pull_members(using, now, counts, progress):
         if progress:
             progress("members", len(chunk))
     if not seen_any:
-        raise PullRefused("iMIS returned no members: nothing was changed (is IMIS_DATABASE_URL right?)")
+        raise PullRefused(
+            "iMIS returned no members: nothing was changed (are IMIS_DATABASE_URL or IMIS_API_URL right?)"
+        )
     # The whole roster streamed without error: whoever this pull did not see has left iMIS. "Not seen" is
     # "last seen before this pull started": a later pull that ran meanwhile (this one outlived its lock)
     # marked the members it saw with its own, later time, and they are still there.

@@ -3,7 +3,7 @@ with the same signatures and results."""
 
 from .discovery import discover_checkbox_fields
 from .health import health_check, ping
-from .reads import iter_checkbox_values, iter_roster, rest_configured
+from .reads import iter_checkbox_values, iter_roster
 from .writes import write_changes, written_activities
 
 __all__ = [
@@ -12,7 +12,6 @@ __all__ = [
     "iter_checkbox_values",
     "iter_roster",
     "ping",
-    "rest_configured",
     "write_changes",
     "written_activities",
 ]

@@ -109,4 +109,4 @@ def ping(using=None, *, client: RestClient | None = None) -> None:
     """Does the site answer us? One page of one contact, with the shared token (a login only when it has
     none); ImisUnavailable or ImisRefused when it does not."""
     client = client or shared_client()
-    client.get_json("api/CsContact", {"Limit": 1})
+    _first_item(client, "api/CsContact")

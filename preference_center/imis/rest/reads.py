@@ -36,10 +36,6 @@ _clients: dict[tuple, RestClient] = {}
 _clients_lock = threading.Lock()
 
 
-def rest_configured() -> bool:
-    return bool(getattr(settings, "IMIS_API_URL", ""))
-
-
 def shared_client() -> RestClient:
     """One client (one connection pool) per process and site."""
     key = (settings.IMIS_API_URL, settings.IMIS_API_USER)

@@ -72,10 +72,12 @@ def generic_entity(entity_type: str, imis_id: str | None, items: list[dict], *, 
 
 
 def set_property(entity: dict, name: str, value) -> dict:
-    """The entity with property `name` set to `value` (added when absent); the other properties untouched."""
+    """The entity with property `name` set to `value` (added when absent); the other properties untouched.
+    Names match whatever their case, as properties are read (an interest discovered over SQL may spell
+    its field otherwise than the business object)."""
     items = values(entity.get("Properties"))
     for item in items:
-        if item.get("Name") == name:
+        if str(item.get("Name", "")).lower() == name.lower():
             item["Value"] = value
             break
     else:

@@ -58,6 +58,3 @@ class SharedToken:
             if time.monotonic() > deadline:
                 raise ImisUnavailable("iMIS login: another process held the token lock too long")
             time.sleep(POLL_SECONDS)
-
-    def forget(self):
-        cache.delete(self.key)

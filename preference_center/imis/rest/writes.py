@@ -6,12 +6,11 @@ retry never writes a second Activity row; a fresh change spares that request."""
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.utils import timezone
 
+from ..activity import activity_values
 from ..batch import checked_batch
 from ..errors import ImisError, ImisRefused
 from ..identifiers import checked
@@ -19,14 +18,6 @@ from ..types import ALREADY_WRITTEN, CREATED_ROW, NO_UD_ROW, WRITTEN, ValueChang
 from . import shapes
 from .client import RestClient
 from .reads import shared_client
-
-
-def _imis_time(value: datetime.datetime | None) -> str:
-    """iMIS takes local wall-clock time as a plain string."""
-    value = value or timezone.now()
-    if timezone.is_aware(value):
-        value = timezone.localtime(value, timezone.get_default_timezone())
-    return value.replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 def _seqn(entity) -> int | None:
@@ -71,15 +62,10 @@ def written_activities(
 
 def activity_entity(change: ValueChange) -> dict:
     """The Activity row of a change, as the SQL path writes it."""
-    items = [
-        shapes.property_item("PartyId", change.imis_id),
-        shapes.property_item("ACTIVITY_TYPE", settings.IMIS_ACTIVITY_TYPE[:10]),
-        shapes.property_item("TRANSACTION_DATE", _imis_time(change.transaction_date)),
-        shapes.property_item("PRODUCT_CODE", (change.product_code or change.field_name)[:31]),
-        shapes.property_item("DESCRIPTION", change.description[:255]),
-        shapes.property_item("SOURCE_SYSTEM", settings.IMIS_SOURCE_SYSTEM[:10]),
-        shapes.property_item("SOURCE_CODE", change.change_id[:40]),
-    ]
+    values = activity_values(change)
+    values["TRANSACTION_DATE"] = values["TRANSACTION_DATE"].isoformat(timespec="seconds")  # a plain string
+    items = [shapes.property_item("PartyId", change.imis_id)]
+    items += [shapes.property_item(name, value) for name, value in values.items()]
     return shapes.generic_entity("Activity", change.imis_id, items, keyed=False)
 
 
