@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import get_language
 
 from interests.models import RemoteInterest, display_label
+from preference_center.lib.translated import translated
 
 from . import tokens
 from .models import Preference, Subscriber, mailable_q
@@ -67,7 +68,7 @@ def form_states(*, subscriber_ids, specs: tuple[InterestSpec, ...] | None = None
     }
 
 
-# What the form shows of an interest, in the order _specs reads them.
+# What the form shows of an interest: the columns specs_of reads, in the ORM's and the SQL's order.
 _SPEC_COLUMNS = (
     "id",
     "label",
@@ -89,15 +90,20 @@ def specs_of(rows: tuple[tuple, ...], language: str | None) -> tuple[InterestSpe
     The same configuration and language give the same tuple object: the caches keyed by it (the form's
     markup, its form class) find their entry by identity instead of comparing every interest on every
     request."""
-    if language != "fr":
-        return tuple(InterestSpec(r[0], display_label(r[1], r[2], r[3]), r[4], r[5]) for r in rows)
-    headings = {}
-    for row in rows:
-        if row[8]:
-            headings.setdefault(row[5], row[8])
+    interests = [dict(zip(_SPEC_COLUMNS, row, strict=True)) for row in rows]
+    headings = {}  # a group's heading in `language`, as staff wrote it on any of the group's interests
+    for i in interests:
+        heading = translated(i, "group", language)
+        if heading != i["group"]:
+            headings.setdefault(i["group"], heading)
     return tuple(
-        InterestSpec(r[0], r[6] or display_label(r[1], r[2], r[3]), r[7] or r[4], r[8] or headings.get(r[5], r[5]))
-        for r in rows
+        InterestSpec(
+            i["id"],
+            translated(i, "label", language) or display_label(i["label"], i["prompt"], i["field_name"]),
+            translated(i, "description", language),
+            headings.get(i["group"], i["group"]),
+        )
+        for i in interests
     )
 
 
@@ -122,8 +128,7 @@ def _member_form_sql() -> str:
     # The names come from the models and are quoted; the member's id is a parameter.
     return (
         "SELECT s.id, s.imis_id, s.email, s.first_name, s.token_version, s.exclude_mail, "  # noqa: S608
-        f"i.id, i.label, i.prompt, i.field_name, i.description, i.{quote('group')}, "
-        "i.label_fr, i.description_fr, i.group_fr, p.value "
+        f"{', '.join(f'i.{quote(column)}' for column in _SPEC_COLUMNS)}, p.value "
         f"FROM {subscriber} s "
         f"LEFT JOIN {interest} i ON i.visible AND i.present_in_imis "  # RemoteInterestQuerySet.on_form
         f"LEFT JOIN {preference} p ON p.subscriber_id = s.id AND p.interest_id = i.id "
