@@ -23,7 +23,7 @@ from interests.models import RemoteInterest  # noqa: E402
 from mailing.models import SavedTargetGroup  # noqa: E402
 from mailing.services.target_groups import saved_target_group_save  # noqa: E402
 from subscribers.selectors import mailable_subscribers  # noqa: E402
-from subscribers.tokens import make_token  # noqa: E402
+from subscribers.tokens import language_query, make_token  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
 STAFF = {"width": 1280, "height": 800}
@@ -99,7 +99,7 @@ def brand_shots(page, out):
 def member_url(name, member, language=None):
     """A personal page's URL, in `language` as a mailing that knows the member's would link it."""
     url = settings.SITE_URL + reverse(name, args=[make_token(member)])
-    return f"{url}?lang={language}" if language else url
+    return url + language_query(language or "")
 
 
 def member_page(browser, size, language):

@@ -13,7 +13,6 @@ _TEMPLATE = """\
   --bs-primary: $c; --bs-primary-rgb: $rgb;
   --bs-link-color: $c; --bs-link-color-rgb: $rgb;
   --bs-link-hover-color: $hover; --bs-link-hover-color-rgb: $hover_rgb;
-  --brand-primary: $c;
 }
 .btn-primary {
   --bs-btn-bg: $c; --bs-btn-border-color: $c;

@@ -137,6 +137,8 @@ class PreferenceChange(models.Model):
         blank=True,
         related_name="+",
         verbose_name="staff user",
+        db_index=False,  # as the history's other keys: every row written pays for a constraint and an index
+        db_constraint=False,  # entry, and this one is empty on nearly every row
     )
 
     # Outbox: the push to iMIS.
@@ -156,5 +158,9 @@ class PreferenceChange(models.Model):
         ]
 
     def __str__(self):
-        old = "?" if self.old_value is None else ("on" if self.old_value else "off")
-        return f"{self.interest}: {old} → {'on' if self.new_value else 'off'} ({self.get_source_display()})"
+        return f"{self.interest}: {on_off(self.old_value)} → {on_off(self.new_value)} ({self.get_source_display()})"
+
+
+def on_off(value) -> str:
+    """A choice as the history writes it: on, off, or ? when unknown."""
+    return "?" if value is None else ("on" if value else "off")

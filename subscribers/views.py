@@ -41,7 +41,7 @@ SAVE = "save"
 
 
 def home(request):
-    return _page(request, "home.html")
+    return render(request, "home.html")
 
 
 # --- plumbing -----------------------------------------------------------------------------------------
@@ -63,10 +63,6 @@ def _limited(request, group, rate, key=_ip_key) -> bool:
     return over_limit(request, group=group, key=key, rate=rate)
 
 
-def _page(request, template, context=None, status=200):
-    return render(request, template, context, status=status)
-
-
 def personal_page(view):
     """The member's pages: rate limited by IP (one Redis round trip), then the link read (a forged one costs
     no query); the view gets the link's payload and reads the member from the database (pages are never
@@ -83,7 +79,7 @@ def personal_page(view):
 def _personal(request, token, view, *args):
     rate = parse_rate(settings.PREFERENCES_RATE_LIMIT)
     if over_rate(client_ip(request), group="personal-page", rate=rate):
-        response = _page(request, "subscribers/rate_limited.html", status=429)
+        response = render(request, "subscribers/rate_limited.html", status=429)
         response["Retry-After"] = str(rate.period)
     elif (link := tokens.read_token(token)) is None:
         response = _link_invalid(request)
@@ -111,11 +107,11 @@ def _protect(response):
 
 
 def _link_invalid(request):
-    return _page(request, "subscribers/link_invalid.html", {"form": forms.LostLinkForm()}, status=404)
+    return render(request, "subscribers/link_invalid.html", {"form": forms.LostLinkForm()}, status=404)
 
 
 def _bad_request(request, token, message):
-    return _page(request, "subscribers/bad_request.html", {"message": message, "token": token}, status=400)
+    return render(request, "request_refused.html", {"message": message, "token": token}, status=400)
 
 
 def _user_agent(request):
@@ -129,15 +125,12 @@ def _user_agent(request):
 @personal_page
 def preference_form(request, token, link):
     confirm = settings.PREFERENCES_CONFIRM_EMAIL
-    if request.method != "POST":
-        loaded = selectors.member_form_of(link)
-        if loaded is None:
-            return _link_invalid(request)
-        return _form_page(request, *loaded, confirm=confirm)
-
-    loaded = selectors.member_form_of(link)  # the GET's one statement: the interests on the form, the member
+    loaded = selectors.member_form_of(link)  # one statement: the member, the interests on the form
     if loaded is None:
         return _link_invalid(request)
+    if request.method != "POST":
+        return _form_page(request, *loaded, confirm=confirm)
+
     subscriber, state = loaded
     specs = state.specs
     unknown = forms.unknown_keys(request.POST, specs)
@@ -193,7 +186,7 @@ def _render_form(request, subscriber, state, values, shown, confirm_form=None, s
     what the member ticked and the page's original `shown` value (what they changed is still measured
     against the page they first saw)."""
     specs = state.specs
-    return _page(
+    return render(
         request,
         "subscribers/preferences.html",
         {
@@ -230,7 +223,7 @@ def preference_saved(request):
         token, pairs = signing.loads(request.COOKIES.get(SAVED_COOKIE, ""), salt=SAVED_SALT, max_age=SAVED_MAX_AGE)
         changed = {int(pk): bool(value) for pk, value in pairs}
     except (signing.BadSignature, TypeError, ValueError):
-        return _protect(_page(request, "subscribers/saved_elsewhere.html"))
+        return _protect(render(request, "subscribers/saved_elsewhere.html"))
     return _personal(request, token, _saved_page, changed)
 
 
@@ -243,7 +236,7 @@ def _saved_page(request, token, link, changed):
     # Choices of a UD table without a row for this member cannot reach iMIS: never promise they will.
     without_row = selectors.interests_without_ud_row(subscriber_id=link.subscriber_id)
     maybe_changed = {pk for pk in changed if pk in specs}
-    return _page(
+    return render(
         request,
         "subscribers/saved.html",
         {
@@ -303,7 +296,7 @@ def _one_click_page(request, token, link, confirm_form=None, *, template="subscr
     subscriber, state = loaded
     context = {"token": token, "confirm_form": confirm_form, "masked_email": selectors.mask_email(subscriber.email)}
     context["receiving"] = [spec.label for spec in state.specs if state.values.get(spec.id)]
-    return _page(request, template, context, status=status)
+    return render(request, template, context, status=status)
 
 
 # --- lost link / not you ------------------------------------------------------------------------------
@@ -313,14 +306,14 @@ def _one_click_page(request, token, link, confirm_form=None, *, template="subscr
 def lost_link(request):
     """Mail a fresh link to a member's own address: the same answer whether the address is known or not."""
     if request.method != "POST":
-        return _protect(_page(request, "subscribers/lost_link.html", {"form": forms.LostLinkForm()}))
+        return _protect(render(request, "subscribers/lost_link.html", {"form": forms.LostLinkForm()}))
     if _limited(request, "lost-link", settings.LOST_LINK_RATE_LIMIT):
-        response = _page(request, "subscribers/rate_limited.html", status=429)
+        response = render(request, "subscribers/rate_limited.html", status=429)
         response["Retry-After"] = "3600"
         return _protect(response)
     form = forms.LostLinkForm(request.POST)
     if not form.is_valid():
-        return _protect(_page(request, "subscribers/lost_link.html", {"form": form}, status=400))
+        return _protect(render(request, "subscribers/lost_link.html", {"form": form}, status=400))
     # Limited per member too (in links_mail_request), so that nobody floods a mailbox from many addresses.
     links_mail_request(email=form.cleaned_data["email"])
     return redirect("lost_link_sent")
@@ -328,4 +321,4 @@ def lost_link(request):
 
 @require_GET
 def lost_link_sent(request):
-    return _protect(_page(request, "subscribers/lost_link_sent.html"))
+    return _protect(render(request, "subscribers/lost_link_sent.html"))

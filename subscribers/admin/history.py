@@ -5,7 +5,7 @@ import ipaddress
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from ..models import PreferenceChange
+from ..models import PreferenceChange, on_off
 
 # Who made a change that no staff user made, by source.
 _WHO_BY_SOURCE = {
@@ -15,10 +15,6 @@ _WHO_BY_SOURCE = {
     PreferenceChange.Source.IMIS: "iMIS",
     PreferenceChange.Source.ADMIN: "staff",
 }
-
-
-def on_off(value) -> str:
-    return "?" if value is None else ("on" if value else "off")
 
 
 def change_text(change: PreferenceChange) -> str:

@@ -38,7 +38,7 @@ from interests.models import RemoteInterest
 from preference_center import imis
 from preference_center.lib.bulk_insert import insert_new
 from preference_center.lib.locale import member_language
-from subscribers.models import Preference, PreferenceChange, Subscriber, mailable_q
+from subscribers.models import Preference, PreferenceChange, Subscriber, mailable_q, on_off
 
 from ..models import SyncRun
 from .ud_rows import UdRowsSeen, missing_ud_rows_forget, missing_ud_rows_record
@@ -303,8 +303,8 @@ def _apply_imis_values(new_values: dict[int, bool], by_field, now, counts, read_
         if local is not None:
             source, created_at = local
             note = (
-                f"iMIS now holds {_on_off(value)}; not applied: the member's change "
-                f"({source}, {created_at:%Y-%m-%d %H:%M} UTC) to {_on_off(preference.value)} is "
+                f"iMIS now holds {on_off(value)}; not applied: the member's change "
+                f"({source}, {created_at:%Y-%m-%d %H:%M} UTC) to {on_off(preference.value)} is "
                 "waiting to be written to iMIS and wins"
             )
             history.append(_imis_history(preference, preference.imis_value, value, labels, note))
@@ -364,7 +364,3 @@ def _imis_history(preference, old_value, new_value, labels, note):
 
 
 TOKEN_VERSION = Subscriber._meta.get_field("token_version").get_default()
-
-
-def _on_off(value):
-    return "on" if value else "off"
