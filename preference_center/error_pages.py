@@ -1,8 +1,9 @@
-"""The site's 404 and 500 pages, styled as the member pages (templates/404.html, 500.html)."""
+"""The site's 500 page, styled as the member pages (templates/500.html). The 404 is Django's own view of
+templates/404.html, with the request (the brand, the language)."""
 
 import logging
 
-from django.http import HttpResponseNotFound, HttpResponseServerError
+from django.http import HttpResponseServerError
 from django.template import loader
 from django.utils.translation import get_language
 from django.views.decorators.csrf import requires_csrf_token
@@ -11,11 +12,6 @@ from branding.selectors import brand_published
 
 logger = logging.getLogger(__name__)
 _PLAIN_500 = "<!doctype html><title>Server error</title><h1>Something went wrong</h1><p>Please try again later.</p>"
-
-
-@requires_csrf_token
-def page_not_found(request, exception=None):
-    return HttpResponseNotFound(loader.render_to_string("404.html", {}, request))
 
 
 @requires_csrf_token

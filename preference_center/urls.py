@@ -3,7 +3,6 @@ from django.urls import include, path
 
 # A plain 400 page: Django's own runs the CSRF check again, which reads the faulty body again (a 500).
 handler400 = "preference_center.lib.request_guard.bad_request"
-handler404 = "preference_center.error_pages.page_not_found"
 handler500 = "preference_center.error_pages.server_error"
 
 urlpatterns = [

@@ -1,4 +1,5 @@
-"""The one backoff rule: the push to iMIS and the webhook wait this long before their next attempt."""
+"""The one backoff rule: the push to iMIS, the webhook and the REST client wait this long before their next
+attempt."""
 
 
 def exponential_backoff(attempts: int, *, base: float, cap: float) -> float:

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 import httpx
 from django.conf import settings
 
+from preference_center.lib.backoff import exponential_backoff
+
 from ..errors import ImisRefused, ImisUnavailable
 from . import shapes
 from .tokens import SharedToken
@@ -107,7 +109,7 @@ class RestClient:
     def _pause(self, attempt: int, response: httpx.Response):
         wait = _retry_after(response)
         if wait is None:
-            wait = self._backoff_base * 2**attempt
+            wait = exponential_backoff(attempt + 1, base=self._backoff_base, cap=self._backoff_cap)
         time.sleep(min(wait, self._backoff_cap))
 
     def request(self, method: str, path: str, *, params=None, json=None, accept=(404,)) -> httpx.Response:
