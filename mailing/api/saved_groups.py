@@ -48,7 +48,7 @@ class SavedGroupList(MailingApiMixin, APIView):
         tags=TAGS,
     )
     def get(self, request):
-        states = [selectors.saved_target_group_state(saved=saved) for saved in selectors.saved_target_groups()]
+        states = selectors.saved_target_group_states()
         return Response(s.SavedTargetGroupSerializer(states, many=True).data)
 
 
