@@ -26,10 +26,6 @@ FORBIDDEN = {
 APPS_OF_THE_PROJECT = {"branding", "interests", "mailing", "ops", "subscribers", "sync"}
 MAY_IMPORT_MAILING = {"preference_center.urls", "preference_center.settings"}
 
-# Dependencies that break the rules above and are still there (none: what the interests admin shows of
-# members and of the sync, those apps plug in through interests.admin.extensions). It may only shrink.
-NOT_YET = set()
-
 
 def _modules():
     """{dotted name: (path, is a package)} of the apps' own modules."""
@@ -105,7 +101,7 @@ def test_it_lets_each_app_depend_one_way():
                 broken.add((module, other))
             elif module.startswith("preference_center.lib.") and other_app in APPS_OF_THE_PROJECT:
                 broken.add((module, other))
-    assert broken == NOT_YET
+    assert broken == set()  # the interests admin shows members and the sync through interests.admin.extensions
 
 
 def test_it_lets_only_the_sync_and_discovery_call_the_imis_gateway():
