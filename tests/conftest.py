@@ -102,6 +102,23 @@ def rest_sandbox():
 
 
 @pytest.fixture
+def over_rest(rest_sandbox):
+    """The app reaching iMIS over REST (only IMIS_API_* set): the sandbox, no token of an earlier one, and no
+    client of this one left behind."""
+    from django.core.cache import cache
+    from django.test import override_settings
+
+    from preference_center.imis.rest.reads import close_clients
+
+    cache.clear()
+    try:
+        with override_settings(IMIS_API_URL=rest_sandbox.url, IMIS_API_USER="SANDBOX", IMIS_API_PASSWORD="sandbox"):
+            yield rest_sandbox
+    finally:
+        close_clients()
+
+
+@pytest.fixture
 def rest_client(rest_sandbox):
     """A REST client logged in to the sandbox with short backoffs, its token in a clean cache."""
     from django.core.cache import cache

@@ -6,13 +6,10 @@ import socket
 import time
 
 import pytest
-from django.core.cache import cache
 from django.db import connections
 from django.test import override_settings
 
 from ops import health
-from preference_center.imis.rest.reads import close_clients
-from preference_center.imis.rest.sandbox_server import RestSandbox
 from tests.workers import free_port
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
@@ -129,20 +126,13 @@ def test_it_is_never_rate_limited(client):
 
 
 @pytest.mark.django_db(databases=["default", "imis"], transaction=True)
-def test_over_rest_it_reports_whether_the_site_answers_not_a_database(client, imis_pg):
+def test_over_rest_it_reports_whether_the_site_answers_not_a_database(client, over_rest):
     """With only IMIS_API_* set the `imis` database is nobody's iMIS: the probe asks the site."""
-    cache.clear()  # no token of an earlier sandbox
-    sandbox = RestSandbox("imis").start()
-    try:
-        with override_settings(IMIS_API_URL=sandbox.url, IMIS_API_USER="SANDBOX", IMIS_API_PASSWORD="sandbox"):
-            _, up, _ = _ready(client)
-            sandbox.stop()
-            close_clients()
-            health._imis_result.clear()
-            response, down, _ = _ready(client)
-    finally:
-        close_clients()
-        sandbox.stop()
+    _, up, _ = _ready(client)
+    over_rest.stop()
+    health._imis_result.clear()
+    response, down, _ = _ready(client)
+
     assert up["checks"]["imis"]["ok"] is True
     assert response.status_code == 200 and down["checks"]["imis"]["ok"] is False
-    assert sandbox.url not in response.content.decode()
+    assert over_rest.url not in response.content.decode()

@@ -17,15 +17,6 @@ from tests.sync_helpers import activities, member_saves, ud_value
 pytestmark = pytest.mark.django_db(databases=["default", "imis"], transaction=True)
 
 
-@pytest.fixture
-def over_rest(rest_sandbox):
-    from django.core.cache import cache
-
-    cache.clear()
-    with override_settings(IMIS_API_URL=rest_sandbox.url, IMIS_API_USER="SANDBOX", IMIS_API_PASSWORD="sandbox"):
-        yield rest_sandbox
-
-
 def paths(sandbox):
     return {path for _method, path in sandbox.requests}
 

@@ -3,22 +3,12 @@ answers (the `_validate` dry run for the rights), with nothing written."""
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.test import override_settings
 
 from interests.models import RemoteInterest
 from preference_center import imis
 from tests.sync_helpers import activities
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"], transaction=True)
-
-
-@pytest.fixture
-def over_rest(rest_sandbox):
-    from django.core.cache import cache
-
-    cache.clear()
-    with override_settings(IMIS_API_URL=rest_sandbox.url, IMIS_API_USER="SANDBOX", IMIS_API_PASSWORD="sandbox"):
-        yield rest_sandbox
 
 
 def test_it_finds_the_service_user_may_write_the_sources_and_activity(over_rest):

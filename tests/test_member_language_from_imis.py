@@ -5,12 +5,9 @@ import csv
 import io
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.test import override_settings
 
-from preference_center.imis.rest.reads import close_clients
-from preference_center.imis.rest.sandbox_server import RestSandbox
 from preference_center.imis.sandbox import member_id
 from preference_center.lib.locale import member_language
 from subscribers.models import Subscriber
@@ -112,21 +109,7 @@ def test_a_misnamed_field_fails_the_pull_with_a_plain_error_and_changes_nothing(
     assert list(Subscriber.objects.order_by("pk").values_list("imis_id", "language", "active")) == before
 
 
-@pytest.fixture
-def rest_site(imis_pg):
-    """The same replica reached over REST (the sandbox serves a column added to Name as a CsContact
-    property of that name)."""
-    cache.clear()  # no token of an earlier sandbox
-    sandbox = RestSandbox("imis").start()
-    try:
-        with override_settings(IMIS_API_URL=sandbox.url, IMIS_API_USER="SANDBOX", IMIS_API_PASSWORD="sandbox"):
-            yield sandbox
-    finally:
-        close_clients()
-        sandbox.stop()
-
-
-def test_over_rest_it_reads_the_contact_property_named_for_the_language(rest_site):
+def test_over_rest_it_reads_the_contact_property_named_for_the_language(over_rest):
     execute("imis", f"ALTER TABLE {q('imis', 'Name')} ADD COLUMN {q('imis', 'PreferredLanguage')} varchar(10)")
     execute(
         "imis",
@@ -139,6 +122,6 @@ def test_over_rest_it_reads_the_contact_property_named_for_the_language(rest_sit
     assert (language_of(2), language_of(3)) == ("", "fr")
 
 
-def test_over_rest_no_language_is_asked_for_unless_named(rest_site):
+def test_over_rest_no_language_is_asked_for_unless_named(over_rest):
     assert roster_pull().ok  # the sandbox's contacts carry no language property: none is needed
     assert {language_of(n) for n in (1, 2, 3)} == {""}
