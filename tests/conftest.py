@@ -131,3 +131,17 @@ def rest_client(rest_sandbox):
     )
     yield client
     client.close()
+
+
+@pytest.fixture
+def groups():
+    """Three interests and four members for the target groups: 1 news, 2 news and events, 3 events and
+    alerts, 4 news but excluded from mail."""
+    from tests.factories import make_interests, make_subscriber
+
+    news, events, alerts = make_interests(count=3)
+    make_subscriber(imis_id="1", on=[news])
+    make_subscriber(imis_id="2", on=[news, events])
+    make_subscriber(imis_id="3", on=[events, alerts])
+    make_subscriber(imis_id="4", on=[news], exclude_mail=True)
+    return news, events, alerts

@@ -1,9 +1,10 @@
-"""Helpers for the mailing tests: API keys and an API client (rows come from tests/factories.py)."""
+"""Helpers for the mailing tests: API keys, an API client, staff with permissions (rows come from
+tests/factories.py)."""
 
 import itertools
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.test import Client
 
 from mailing.models import ApiKey
@@ -21,3 +22,12 @@ def api_client(scope=ApiKey.Scope.READ, name="Mailing system", *, links=True, cr
         created_by = User.objects.create_superuser(f"keymaker{next(_users)}", password="pw")
     api_key, raw_key = api_key_create(name=name, scope=scope, links=links, created_by=created_by)
     return Client(headers={"Authorization": f"Bearer {raw_key}"}), api_key, raw_key
+
+
+def staff(*permissions):
+    """A signed-in staff member with these permissions (codenames): (their client, the user)."""
+    user = User.objects.create_user(f"staff{next(_users)}", password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=permissions))
+    client = Client()
+    client.force_login(user)
+    return client, user

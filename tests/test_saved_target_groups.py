@@ -7,35 +7,15 @@ import re
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Permission, User
-from django.test import Client
 
 from mailing.models import SavedTargetGroup
 from mailing.selectors import InvalidTargetGroup, saved_target_group_state, saved_target_groups
 from mailing.services.target_groups import saved_target_group_save
-from tests.factories import make_interests, make_subscriber
-from tests.mailing_helpers import URLS
+from tests.factories import make_subscriber
+from tests.mailing_helpers import URLS, staff
 
 pytestmark = [pytest.mark.django_db, URLS]
 ADMIN = "/admin/mailing/savedtargetgroup/"
-
-
-@pytest.fixture
-def groups():
-    news, events, alerts = make_interests(count=3)
-    make_subscriber(imis_id="1", on=[news])
-    make_subscriber(imis_id="2", on=[news, events])
-    make_subscriber(imis_id="3", on=[events, alerts])
-    make_subscriber(imis_id="4", on=[news], exclude_mail=True)
-    return news, events, alerts
-
-
-def staff(*permissions):
-    user = User.objects.create_user(f"staff{len(permissions)}", password="pw", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=permissions))
-    client = Client()
-    client.force_login(user)
-    return client, user
 
 
 def saved(name, **combination):

@@ -4,35 +4,14 @@ import csv
 import io
 
 import pytest
-from django.contrib.auth.models import Permission, User
-from django.test import Client
 
-from tests.factories import make_interests, make_subscriber
-from tests.mailing_helpers import URLS
+from tests.mailing_helpers import URLS, staff
 
 pytestmark = [pytest.mark.django_db, URLS]
 
 
-def staff(*permissions):
-    user = User.objects.create_user(f"staff{len(permissions)}", password="pw", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=permissions))
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def groups():
-    news, events, alerts = make_interests(count=3)
-    make_subscriber(imis_id="1", on=[news])
-    make_subscriber(imis_id="2", on=[news, events])
-    make_subscriber(imis_id="3", on=[events, alerts])
-    make_subscriber(imis_id="4", on=[news], exclude_mail=True)
-    return news, events, alerts
-
-
 def test_it_lists_each_group_with_its_size(groups):
-    client = staff("view_targetgroup")
+    client, _ = staff("view_targetgroup")
 
     page = client.get("/admin/mailing/targetgroup/").content.decode()
 
@@ -42,7 +21,7 @@ def test_it_lists_each_group_with_its_size(groups):
 
 
 def test_it_keeps_target_groups_from_staff_without_the_permission(groups):
-    client = staff()
+    client, _ = staff()
 
     assert client.get("/admin/mailing/targetgroup/").status_code == 403
     assert client.get("/admin/mailing/targetgroup/combine/").status_code == 403
@@ -51,7 +30,7 @@ def test_it_keeps_target_groups_from_staff_without_the_permission(groups):
 
 def test_it_sizes_a_combination_staff_pick(groups):
     news, events, alerts = groups
-    client = staff("view_targetgroup", "export_targetgroup")
+    client, _ = staff("view_targetgroup", "export_targetgroup")
 
     page = client.get(
         f"/admin/mailing/targetgroup/combine/?any_of={news.pk}&any_of={events.pk}&none_of={alerts.pk}"
@@ -63,7 +42,7 @@ def test_it_sizes_a_combination_staff_pick(groups):
 
 def test_it_explains_an_impossible_combination(groups):
     news, _, _ = groups
-    client = staff("view_targetgroup")
+    client, _ = staff("view_targetgroup")
 
     page = client.get(f"/admin/mailing/targetgroup/combine/?none_of={news.pk}").content.decode()
 
@@ -72,8 +51,8 @@ def test_it_explains_an_impossible_combination(groups):
 
 def test_it_exports_only_for_staff_with_the_export_permission(groups):
     news, _, _ = groups
-    viewer = staff("view_targetgroup")
-    exporter = staff("view_targetgroup", "export_targetgroup")
+    viewer, _ = staff("view_targetgroup")
+    exporter, _ = staff("view_targetgroup", "export_targetgroup")
 
     assert viewer.get(f"/admin/mailing/targetgroup/export/?any_of={news.pk}").status_code == 403
     response = exporter.get(f"/admin/mailing/targetgroup/export/?any_of={news.pk}")
@@ -84,7 +63,7 @@ def test_it_exports_only_for_staff_with_the_export_permission(groups):
 
 
 def test_it_draws_the_charts_with_chart_js_from_our_own_static_files(groups):
-    client = staff("view_targetgroup")
+    client, _ = staff("view_targetgroup")
 
     page = client.get("/admin/mailing/targetgroup/charts/?period=week&days=30").content.decode()
 
