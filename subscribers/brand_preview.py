@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from branding.selectors import brand_draft
 
 from . import form_page, selectors
-from .views import _protect
+from .views import protect
 
 SAMPLE_FIRST_NAME = "Jane"
 SAMPLE_MASKED_EMAIL = "j•••@example.org"
@@ -31,4 +31,4 @@ def brand_preview(request):
         "first_name": SAMPLE_FIRST_NAME,
         "shown": "",
     }
-    return _protect(render(request, "subscribers/preferences.html", context))
+    return protect(render(request, "subscribers/preferences.html", context))

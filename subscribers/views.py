@@ -88,7 +88,7 @@ def _personal(request, token, view, *args):
             response = view(request, token, link, *args)
         except NotAMember:  # left the roster, or the link was rotated: the save wrote nothing
             response = _link_invalid(request)
-    return _protect(response)
+    return protect(response)
 
 
 def _email_of(link) -> str:
@@ -96,7 +96,7 @@ def _email_of(link) -> str:
     return Subscriber.objects.filter(pk=link.subscriber_id).values_list("email", flat=True).first() or ""
 
 
-def _protect(response):
+def protect(response):
     patch_cache_control(response, private=True, no_store=True)
     response["X-Robots-Tag"] = "noindex, nofollow"
     # The origin only (never the page's path, its token), even to our own static files; not no-referrer,
@@ -223,7 +223,7 @@ def preference_saved(request):
         token, pairs = signing.loads(request.COOKIES.get(SAVED_COOKIE, ""), salt=SAVED_SALT, max_age=SAVED_MAX_AGE)
         changed = {int(pk): bool(value) for pk, value in pairs}
     except (signing.BadSignature, TypeError, ValueError):
-        return _protect(render(request, "subscribers/saved_elsewhere.html"))
+        return protect(render(request, "subscribers/saved_elsewhere.html"))
     return _personal(request, token, _saved_page, changed)
 
 
@@ -299,6 +299,14 @@ def _one_click_page(request, token, link, confirm_form=None, *, template="subscr
     return render(request, template, context, status=status)
 
 
+@require_GET
+@personal_page
+def one_click_done(request, token, link):
+    """After the confirmation button (POST/redirect/GET: reloading it posts nothing again): the member's
+    subscriptions now, none unless they chose some again since."""
+    return _one_click_page(request, token, link, template="subscribers/one_click_done.html")
+
+
 # --- lost link / not you ------------------------------------------------------------------------------
 
 
@@ -306,14 +314,14 @@ def _one_click_page(request, token, link, confirm_form=None, *, template="subscr
 def lost_link(request):
     """Mail a fresh link to a member's own address: the same answer whether the address is known or not."""
     if request.method != "POST":
-        return _protect(render(request, "subscribers/lost_link.html", {"form": forms.LostLinkForm()}))
+        return protect(render(request, "subscribers/lost_link.html", {"form": forms.LostLinkForm()}))
     if _limited(request, "lost-link", settings.LOST_LINK_RATE_LIMIT):
         response = render(request, "subscribers/rate_limited.html", status=429)
         response["Retry-After"] = "3600"
-        return _protect(response)
+        return protect(response)
     form = forms.LostLinkForm(request.POST)
     if not form.is_valid():
-        return _protect(render(request, "subscribers/lost_link.html", {"form": form}, status=400))
+        return protect(render(request, "subscribers/lost_link.html", {"form": form}, status=400))
     # Limited per member too (in links_mail_request), so that nobody floods a mailbox from many addresses.
     links_mail_request(email=form.cleaned_data["email"])
     return redirect("lost_link_sent")
@@ -321,4 +329,4 @@ def lost_link(request):
 
 @require_GET
 def lost_link_sent(request):
-    return _protect(render(request, "subscribers/lost_link_sent.html"))
+    return protect(render(request, "subscribers/lost_link_sent.html"))
