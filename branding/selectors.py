@@ -13,13 +13,12 @@ import logging
 import time
 from dataclasses import dataclass
 
-import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
 from django.urls import reverse
 
-from preference_center.lib.breaker import redis_breaker
+from preference_center.lib.breaker import unless_redis_is_sick
 from preference_center.lib.translated import translated
 
 from .models import TEXT_FIELDS, Brand
@@ -30,7 +29,6 @@ CACHE_KEY = "branding:published:v1"
 # A refresh lost while Redis was down heals after this long.
 CACHE_SECONDS = 300
 LOCAL_SECONDS = 5
-CACHE_ERRORS = (redis.RedisError, OSError)
 FIELDS = (*TEXT_FIELDS, "logo_sha256")  # all the pages need: the logo itself is read by its route
 
 # What this process last read: (the published row's fields as sorted pairs, monotonic time it expires).
@@ -108,14 +106,8 @@ def _published_data(*, database: bool) -> tuple | None:
 
 
 def _cache_get() -> tuple | None:
-    if not redis_breaker.closed():
-        return None
-    try:
-        return cache.get(CACHE_KEY)
-    except CACHE_ERRORS as exc:
-        redis_breaker.trip()
-        logger.warning("brand not read from the cache (%s): read from the database", type(exc).__name__)
-        return None
+    warning = "brand not read from the cache (%s): read from the database"
+    return unless_redis_is_sick(cache.get, CACHE_KEY, warning=warning)
 
 
 def cache_put(data: tuple) -> None:
@@ -128,13 +120,7 @@ def cache_forget() -> None:
 
 
 def _cache_write(call, *args) -> None:
-    if not redis_breaker.closed():
-        return
-    try:
-        call(*args)
-    except CACHE_ERRORS as exc:
-        redis_breaker.trip()
-        logger.warning("brand cache not written (%s)", type(exc).__name__)
+    unless_redis_is_sick(call, *args, warning="brand cache not written (%s)")
 
 
 def forget_local() -> None:

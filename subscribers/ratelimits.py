@@ -13,22 +13,17 @@ from __future__ import annotations
 import functools
 import hashlib
 import ipaddress
-import logging
 import re
 import time
 from dataclasses import dataclass
 
-import redis
 from django.core.cache import cache
 
-from preference_center.lib.breaker import redis_breaker
+from preference_center.lib.breaker import unless_redis_is_sick
 from preference_center.lib.cache import count_hit
-
-logger = logging.getLogger(__name__)
 
 _RATE = re.compile(r"^(\d+)/(\d*)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-CACHE_ERRORS = (redis.RedisError, OSError)
 
 
 @dataclass(frozen=True)
@@ -79,12 +74,12 @@ def over_limit(request, *, group: str, key, rate: str) -> bool:
 def over_rate(value: str, *, group: str, rate: Rate) -> bool:
     """Count a request of `value` (a client) in `group`; True when it is over `rate`. Fails open, and stays
     open while the process's Redis breaker is (a sick Redis must not cost every request its timeout)."""
-    if not redis_breaker.closed():
-        return False
-    try:
-        count = count_hit(cache, counter_key(group, value, rate), rate.period)
-    except CACHE_ERRORS as exc:
-        redis_breaker.trip()
-        logger.warning("rate limit not counted (%s): request let through", type(exc).__name__)
-        return False
+    count = unless_redis_is_sick(
+        count_hit,
+        cache,
+        counter_key(group, value, rate),
+        rate.period,
+        default=0,
+        warning="rate limit not counted (%s): request let through",
+    )
     return count > rate.limit

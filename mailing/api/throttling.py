@@ -1,14 +1,9 @@
-import logging
-
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from preference_center.lib.breaker import redis_breaker
-from subscribers.ratelimits import CACHE_ERRORS
+from preference_center.lib.breaker import unless_redis_is_sick
 
 from ..models import ApiKey
-
-logger = logging.getLogger(__name__)
 
 
 class ApiKeyRateThrottle(SimpleRateThrottle):
@@ -27,11 +22,6 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
 
     def allow_request(self, request, view):
-        if not redis_breaker.closed():
-            return True
-        try:
-            return super().allow_request(request, view)
-        except CACHE_ERRORS as exc:
-            redis_breaker.trip()
-            logger.warning("API rate limit not counted (%s): request let through", type(exc).__name__)
-            return True
+        allow = super().allow_request
+        warning = "API rate limit not counted (%s): request let through"
+        return unless_redis_is_sick(allow, request, view, default=True, warning=warning)

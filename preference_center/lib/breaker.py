@@ -10,9 +10,16 @@ are the outbox). The breaker closes by itself once the time is up: the next call
 No lock: a sync gunicorn worker serves one request at a time, and a race between two threads costs at
 most one more try."""
 
+import logging
 import time
 
+import redis
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+# What a sick Redis raises: its client's errors, and the socket's.
+REDIS_ERRORS = (redis.RedisError, OSError)
 
 
 class Breaker:
@@ -33,3 +40,16 @@ class Breaker:
 
 
 redis_breaker = Breaker()
+
+
+def unless_redis_is_sick(call, *args, default=None, warning: str):
+    """`call(*args)`, or `default` while the breaker is open or when the call fails; a failure trips the
+    breaker and logs `warning` (a %s for the error's class, never its text: it may name hosts)."""
+    if not redis_breaker.closed():
+        return default
+    try:
+        return call(*args)
+    except REDIS_ERRORS as exc:
+        redis_breaker.trip()
+        logger.warning(warning, type(exc).__name__)
+        return default
