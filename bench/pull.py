@@ -8,28 +8,11 @@ Targets (issue 7): <= 60 s, <= 300 MB.
 """
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
 
-from harness import PYTHON, ROOT, environment, manage, postgres_databases, table
-
-MEASURE = r"""
-import json, resource, sys, time
-import django
-django.setup()
-t0 = time.perf_counter()
-{body}
-print(json.dumps({{"seconds": time.perf_counter() - t0,
-                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **extra}}))
-"""
-
-PULL = """
-from sync.services.roster import roster_pull
-run = roster_pull()
-extra = {"counts": run.counts, "ok": run.ok, "error": run.error}
-"""
+from harness import ROOT, environment, manage, postgres_databases, table
+from measure import PULL, measure
 
 # The baseline: the same rows, read with server-side cursors and thrown away.
 BASELINE = """
@@ -63,13 +46,6 @@ RemoteInterest.objects.update(visible=False)
 n = RemoteInterest.objects.filter(table_name__startswith="ud_Extra_").update(visible=True)
 print(n, "interests visible")
 """
-
-
-def measure(env, body):
-    out = subprocess.run(
-        [PYTHON, "-c", MEASURE.format(body=body)], cwd=ROOT, env=env, check=True, stdout=subprocess.PIPE, text=True
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
 
 
 def main():

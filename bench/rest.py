@@ -13,7 +13,6 @@ away; the push's: GET, PUT, POST per change). Targets: requests per pushed chang
 
 import argparse
 import contextlib
-import json
 import subprocess
 import sys
 import tempfile
@@ -21,36 +20,10 @@ import time
 
 import httpx
 from harness import PYTHON, ROOT, environment, free_port, manage, postgres_databases, stop_group, table
+from measure import PULL, measure
 
 USER, PASSWORD = "SANDBOX", "sandbox"
 TABLES = ["ud_Extra_1", "ud_Extra_2", "ud_Extra_3"]
-
-# Runs in a process of its own: `body` sets `extra`; the RSS is sampled every 0.2 s meanwhile.
-MEASURE = r"""
-import json, resource, threading, time
-import django
-django.setup()
-samples, running = [], True
-def sample():
-    while running:
-        with open("/proc/self/statm") as f:
-            samples.append(int(f.read().split()[1]) * 4096 / 2**20)
-        time.sleep(0.2)
-threading.Thread(target=sample, daemon=True).start()
-t0 = time.perf_counter()
-{body}
-seconds = time.perf_counter() - t0
-running = False
-quarters = [samples[min(len(samples) - 1, len(samples) * k // 4)] for k in (1, 2, 3, 4)] if samples else []
-print(json.dumps({{"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                   "rss_quarters_mb": quarters, **extra}}))
-"""
-
-PULL = """
-from sync.services.roster import roster_pull
-run = roster_pull()
-extra = {"ok": run.ok, "error": run.error, "counts": run.counts}
-"""
 
 PUSH = """
 from subscribers.models import PreferenceChange
@@ -133,13 +106,6 @@ def bare_push(url, n):
             }
             client.post("api/Activity", json=activity, headers=headers).raise_for_status()
         return time.perf_counter() - started, 3 * len(ids)
-
-
-def measure(env, body):
-    out = subprocess.run(
-        [PYTHON, "-c", MEASURE.format(body=body)], cwd=ROOT, env=env, check=True, stdout=subprocess.PIPE, text=True
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
 
 
 def stats(url):
