@@ -250,10 +250,6 @@ class RemoteInterestAdmin(SortableAdminMixin, _ListTemplate):
         ]
 
     def changelist_view(self, request, extra_context=None):
-        if request.method == "GET" and self.has_change_permission(request):
-            # Positions saved before the list kept groups together (or written by hand) are put in the
-            # form's order, so that the list staff drag reads as the form: nothing changes when they are.
-            services.interests_regroup()
         context = {
             "skipped_count": selectors.skipped_fields().count(),
             "may_change": self.has_change_permission(request),

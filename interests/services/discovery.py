@@ -13,6 +13,7 @@ from preference_center import imis
 
 from ..models import RemoteInterest, SkippedImisField
 from ..signals import interests_changed
+from .ordering import interests_regroup
 
 
 @dataclass
@@ -95,6 +96,8 @@ def interests_apply_discovery(*, discovery: imis.Discovery, seen_at=None) -> Dis
         to_update, [*_DISCOVERED_FIELDS, "present_in_imis", "last_seen_at"], batch_size=500
     )
     RemoteInterest.objects.bulk_create(to_create, batch_size=500)
+    if to_create:  # after the others; a new interest joins its group where the form shows it
+        interests_regroup()
     if outcome.added or outcome.updated or outcome.returned or outcome.missing:
         interests_changed.send(sender=RemoteInterest)  # not for last_seen_at alone: the form is the same
     _replace_skipped(discovery.skipped, seen_at=seen_at)
