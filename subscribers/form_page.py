@@ -22,11 +22,12 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from crispy_forms.utils import render_crispy_form
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+
+from preference_center.lib.csrf import get_token
 
 from . import forms
 from .selectors import InterestSpec, mask_email
@@ -125,7 +126,7 @@ def page(request, *, subscriber, state, shown: str, confirm: bool, brand) -> Htt
     slots = {
         "masked_email": escape(mask_email(subscriber.email)),
         "first_name": escape(subscriber.first_name),
-        "csrf_token": get_token(request),
+        "csrf_token": get_token(request),  # Django's token, drawn in one call
         "shown": escape(shown),
         "path": escape(request.path),
     }
