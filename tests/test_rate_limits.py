@@ -1,6 +1,8 @@
 """Rate limits: a fixed-window count in the cache (Redis in production, one round trip), and requests let through
 when Redis is down."""
 
+import json
+import os
 import time
 import uuid
 
@@ -131,6 +133,51 @@ def test_it_counts_in_one_round_trip_to_redis(monkeypatch):
     assert count_hit(the_cache, "counter", 60) == 2
     assert len(sent) == 1
     the_cache.delete("counter")
+
+
+def test_it_counts_on_after_redis_restarts_and_forgets_its_scripts(redis_server):
+    the_cache = ReusingRedisCache(redis_server.url, {"KEY_PREFIX": "restart"})
+    assert [count_hit(the_cache, "counter", 60) for _ in range(2)] == [1, 2]
+    redis_server.stop()  # no persistence: the counter and the script go with it
+    redis_server.start()
+    assert count_hit(the_cache, "counter", 60) == 1  # the closed connection replaced, the script loaded again
+    with redis.Redis.from_url(redis_server.url) as raw:
+        raw.script_flush()
+    assert count_hit(the_cache, "counter", 60) == 2
+    assert 0 < seconds_to_live_at(redis_server.url, the_cache.make_key("counter")) <= 60
+
+
+def test_a_forked_process_counts_on_a_connection_of_its_own():
+    """gunicorn forks its workers: on a socket shared with the parent, each would read the other's answers."""
+    options = {"KEY_PREFIX": f"test-count-hit-{uuid.uuid4().hex}", "OPTIONS": {"socket_timeout": 2}}
+    the_cache = ReusingRedisCache(REDIS_URL, options)
+    assert count_hit(the_cache, "parent", 60) == 1  # the parent's connection, open before the fork
+    the_cache.set("child", 1000)  # the child's answers cannot pass for the parent's
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its counts (or what went wrong), through the pipe
+        try:
+            report = [count_hit(the_cache, "child", 60) for _ in range(200)]
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails the test
+            report = repr(exc)
+        finally:
+            os.write(write, json.dumps(report).encode())
+            os._exit(0)
+    try:
+        parent = [count_hit(the_cache, "parent", 60) for _ in range(200)]
+    except redis.RedisError as exc:
+        parent = repr(exc)
+    finally:
+        os.waitpid(pid, 0)
+        child = json.loads(os.read(read, 65536))
+        os.close(read), os.close(write)
+    assert (parent, child) == (list(range(2, 202)), list(range(1001, 1201)))
+    the_cache.delete_many(["parent", "child"])
+
+
+def seconds_to_live_at(url, full_key):
+    with redis.Redis.from_url(url) as raw:
+        return raw.ttl(full_key)
 
 
 # --- the member's pages with Redis down ----------------------------------------------------------------
