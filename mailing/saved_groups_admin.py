@@ -55,10 +55,17 @@ class SavedTargetGroupAdmin(admin.ModelAdmin):
 
     @staticmethod
     def _state(obj):
-        """The group now (checked and sized), once per row."""
+        """The group now (checked and sized), once per row (the list reads them all at once)."""
         if not hasattr(obj, "_state_now"):
             obj._state_now = selectors.saved_target_group_state(saved=obj)
         return obj._state_now
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        on_form = interests_on_form().in_bulk()  # once for the page, not once per row
+        for obj in changelist.result_list:
+            obj._state_now = selectors.saved_target_group_state(saved=obj, on_form=on_form)
+        return changelist
 
     def _can_export(self, request):
         return request.user.has_perm("mailing.export_targetgroup")

@@ -7,6 +7,8 @@ import re
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from mailing.models import SavedTargetGroup
 from mailing.selectors import InvalidTargetGroup, saved_target_group_state, saved_target_groups
@@ -121,3 +123,18 @@ class TestAdmin:
 
         assert "“Events” cannot be exported: Not an interest on the form" in response.content.decode()
         assert f"Not an interest on the form: {events.pk}" in exporter.get(ADMIN).content.decode()
+
+
+def test_the_list_reads_the_form_once_whatever_the_number_of_groups(groups):
+    news, events, alerts = groups
+    client, _ = staff("view_savedtargetgroup")
+    saved("One", any_of=[news.pk])
+    client.get(ADMIN)  # the session and permissions read once
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(ADMIN).status_code == 200
+    for n in range(5):
+        saved(f"More {n}", any_of=[events.pk], none_of=[alerts.pk])
+    with CaptureQueriesContext(connection) as six:
+        page = client.get(ADMIN).content.decode()
+    assert page.count('class="field-size"') == 6
+    assert len(six) - len(one) == 5  # one COUNT per more group, nothing else
