@@ -7,7 +7,6 @@ from django.test.utils import CaptureQueriesContext
 
 from mailing.models import ApiKey
 from subscribers.models import Preference, PreferenceChange
-from sync import outbox
 from tests.factories import make_interests, make_subscriber
 from tests.mailing_helpers import URLS, api_client
 from tests.members_helpers import values_of
@@ -96,10 +95,8 @@ def test_it_refuses_a_lookup_without_an_address():
 
 
 def test_it_saves_an_api_write_like_a_form_write_with_history_from_source_api(
-    django_capture_on_commit_callbacks, monkeypatch
+    django_capture_on_commit_callbacks, pushes_recorded
 ):
-    pushes = []
-    monkeypatch.setattr(outbox, "push_soon", lambda: pushes.append(True))
     news, events, alerts = make_interests(count=3)
     subscriber = make_subscriber(imis_id="7", on=[events])
     client, api_key, _ = api_client(scope=ApiKey.Scope.READ_WRITE, name="Mailer")
@@ -122,7 +119,7 @@ def test_it_saves_an_api_write_like_a_form_write_with_history_from_source_api(
             "Monthly newsletter: News from the association, once a month",
         )
     }
-    assert pushes == [True]  # the push to iMIS was asked for once, on commit, like the form's
+    assert pushes_recorded == [True]  # the push to iMIS was asked for once, on commit, like the form's
     assert {p["interest_id"]: p["value"] for p in response.json()["member"]["preferences"]}[news.pk] is True
 
 
