@@ -201,6 +201,7 @@ def test_it_refuses_json_that_is_not_json():
 def test_it_pushes_an_api_write_to_imis_like_a_form_write(imis_pg, django_capture_on_commit_callbacks):
     from preference_center.imis.sandbox import member_id
     from tests.conftest import fetch, q
+    from tests.imis_helpers import activities, ud_value
 
     [news] = make_interests(count=1)  # ud_EmailPrefs.NEWSLETTER, a field of the sandbox
     imis_id = member_id(3)
@@ -217,21 +218,11 @@ def test_it_pushes_an_api_write_to_imis_like_a_form_write(imis_pg, django_captur
     with django_capture_on_commit_callbacks(execute=True):  # eager Celery: the push runs on commit
         assert patch(client, imis_id, [(news.pk, wanted)]).status_code == 200
 
-    [[after]] = fetch(
-        "imis",
-        f"SELECT {q('imis', 'NEWSLETTER')} FROM {q('imis', 'ud_EmailPrefs')} WHERE {q('imis', 'ID')} = %s",
-        [imis_id],
-    )
-    assert bool(after) is wanted
+    assert bool(ud_value(imis_id)) is wanted
     change = PreferenceChange.objects.get(subscriber=subscriber)
     assert change.state == PreferenceChange.State.DONE and change.source == "api"
-    [[seqn, product_code]] = fetch(
-        "imis",
-        f"SELECT {q('imis', 'SEQN')}, {q('imis', 'PRODUCT_CODE')} FROM {q('imis', 'Activity')} "
-        f"WHERE {q('imis', 'ID')} = %s AND {q('imis', 'SOURCE_CODE')} = %s",
-        [imis_id, str(change.uuid)],
-    )
-    assert (seqn, product_code) == (change.activity_seqn, "NEWSLETTER")
+    [(seqn, written_id, _type, product_code, *_)] = activities(str(change.uuid))
+    assert (seqn, written_id, product_code) == (change.activity_seqn, imis_id, "NEWSLETTER")
 
 
 def test_answers_with_personal_links_are_never_cached():

@@ -6,7 +6,7 @@ from django.urls import reverse
 from subscribers.admin.history import outbox_text
 from subscribers.models import PreferenceChange
 from tests.factories import make_interest, sandbox_subscriber, staff_user
-from tests.sync_helpers import activities
+from tests.imis_helpers import activities
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
 

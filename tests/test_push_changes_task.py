@@ -12,9 +12,9 @@ from preference_center.imis.rest.sandbox_server import RestSandbox
 from preference_center.imis.sandbox import build_sandbox
 from subscribers.models import PreferenceChange
 from sync import tasks
-from tests.conftest import fetch, q
 from tests.factories import make_interest, sandbox_subscriber
-from tests.sync_helpers import activities, member_saves, ud_value
+from tests.imis_helpers import activities, counter, ud_value
+from tests.sync_helpers import member_saves
 from tests.workers import TcpProxy, Worker, publishing_to, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(databases=["default", "imis"], transaction=True)]
@@ -120,11 +120,7 @@ def test_it_carries_a_members_save_into_imis(workers, interest):
     )
     assert description == f"Opted {'in' if change.new_value else 'out'}: Monthly newsletter"
     assert ud_value(member.imis_id) is change.new_value
-    counter = fetch(
-        "imis",
-        f"SELECT {q('imis', 'LAST_VALUE')} FROM {q('imis', 'Counter')} WHERE {q('imis', 'COUNTER_NAME')} = 'Activity'",
-    )
-    assert counter == [(seqn,)]
+    assert counter() == seqn
 
 
 def test_it_delivers_every_save_made_while_imis_was_down_once_it_returns(workers, interest, imis_proxy):
