@@ -3,11 +3,10 @@
 import struct
 import zlib
 
-from django.contrib.auth import get_user_model
-
 from branding import services
 from branding.images import logo_read
 from branding.models import Brand
+from tests.factories import staff_user
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -28,13 +27,9 @@ WEBP_START = b"RIFF\x24\x00\x00\x00WEBPVP8 \x18\x00\x00\x00" + b"\x00" * 40
 SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 
 
-def staff_user(username="brandstaff"):
-    return get_user_model().objects.create_superuser(username, f"{username}@example.org", "pw")
-
-
 def publish(user=None, *, logo: bytes | None = None, **fields) -> Brand:
     """A draft with `fields` (and `logo`), published as staff would."""
-    user = user or staff_user("publisher")
+    user = user or staff_user()
     draft = services.brand_draft_get()
     for name, value in fields.items():
         setattr(draft, name, value)

@@ -145,3 +145,23 @@ def groups():
     make_subscriber(imis_id="3", on=[events, alerts])
     make_subscriber(imis_id="4", on=[news], exclude_mail=True)
     return news, events, alerts
+
+
+@pytest.fixture
+def fresh_rate_limits():
+    """The member pages' rate limits start from nothing: their counts live in the cache, which outlives
+    each test's database (modules of many requests from one address use it)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def pushes_recorded(monkeypatch):
+    """Each push to iMIS the app asks for (sync.outbox.push_soon), recorded in the list it yields instead of
+    sent to the broker."""
+    from sync import outbox
+
+    pushes = []
+    monkeypatch.setattr(outbox, "push_soon", lambda: pushes.append(True))
+    return pushes

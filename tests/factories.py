@@ -3,6 +3,9 @@ row (a member who can be mailed, an interest on the form). A test names what its
 
 import itertools
 
+from django.contrib.auth.models import Permission, User
+from django.test import Client
+
 from interests.models import RemoteInterest
 from preference_center.imis.sandbox import member_id
 from subscribers.models import Preference, Subscriber
@@ -18,6 +21,7 @@ SANDBOX_INTERESTS = [
     ("UD_Topics", "Volunteering", "Volunteer opportunities", "", ""),
 ]
 _numbers = itertools.count(1)
+STAFF_PASSWORD = "a long pass phrase"
 
 
 def _member_fields(imis_id):
@@ -100,3 +104,33 @@ def make_interests(*, count=3, visible=True, start=0):
 def make_preference(*, subscriber, interest, value=True, imis_value=None):
     """A member's choice of an interest; `imis_value`: what iMIS held at the last pull (None: never seen)."""
     return Preference.objects.create(subscriber=subscriber, interest=interest, value=value, imis_value=imis_value)
+
+
+def staff_user(*permissions, username=None, superuser=False, **fields):
+    """A staff user (by default a new user name) who signs in with STAFF_PASSWORD or client.force_login,
+    with exactly these permissions: codenames, "app_label.codename" where a codename is not enough;
+    `superuser=True` for every permission. One that names no permission, or several, is a mistake in the
+    test: it fails here rather than leave the user with fewer rights than the test thinks."""
+    username = username or f"staff{next(_numbers)}"
+    make = User.objects.create_superuser if superuser else User.objects.create_user
+    user = make(username, password=STAFF_PASSWORD, is_staff=True, **fields)
+    user.user_permissions.set([_permission(name) for name in permissions])
+    return user
+
+
+def signed_in(user):
+    """A test client with `user` signed in (without the login form)."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _permission(name):
+    app_label, _, codename = name.rpartition(".")
+    found = Permission.objects.filter(codename=codename)
+    if app_label:
+        found = found.filter(content_type__app_label=app_label)
+    found = list(found)
+    if len(found) != 1:
+        raise ValueError(f"{name!r} names {len(found)} permissions, not one")
+    return found[0]

@@ -1,18 +1,10 @@
-"""Helpers of the interests tests: staff users and edits of the iMIS replica (rows come from tests/factories.py)."""
+"""Helpers of the interests tests: edits of the iMIS replica (rows and staff users come from tests/factories.py)."""
 
 import contextlib
 
-from django.contrib.auth.models import Permission, User
 from django.db import connections
 
 from tests.conftest import q
-
-
-def staff(username="staff", perms=()):
-    """A staff user with exactly the given `interests` permissions (codenames)."""
-    user = User.objects.create_user(username, password="pw", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="interests", codename__in=perms))
-    return user
 
 
 def execute(alias, sql, params=()):

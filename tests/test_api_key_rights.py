@@ -5,28 +5,17 @@ without it sees no link anywhere in the API."""
 import re
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import Permission
 from django.test import Client
 
 from mailing.models import ApiKey
 from mailing.services.api_keys import KeyExceedsCreator, api_key_create
-from tests.factories import make_interests, make_subscriber
+from tests.factories import make_interests, make_subscriber, signed_in, staff_user
 from tests.mailing_helpers import URLS, api_client
 
 pytestmark = [pytest.mark.django_db, URLS]
-STAFF_PERMISSIONS = ["add_apikey", "view_apikey", "change_apikey", "view_subscriber"]
-
-
-def staff(username, *extra):
-    user = User.objects.create_user(username, password="pw", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=[*STAFF_PERMISSIONS, *extra]))
-    return user
-
-
-def admin_client(user):
-    client = Client()
-    client.force_login(user)
-    return client
+# What staff who make API keys have, before the rights a key would carry.
+KEY_MAKER = ["add_apikey", "view_apikey", "change_apikey", "view_subscriber"]
 
 
 def raw_key_in(response):
@@ -46,7 +35,7 @@ def group():
 
 
 def test_staff_without_the_export_permission_cannot_make_a_key_that_reads_links(group):
-    client = admin_client(staff("clerk"))
+    client = signed_in(staff_user(*KEY_MAKER))
 
     refused = client.post("/admin/mailing/apikey/add/", {"name": "Mine", "scope": "read", "links": "on"})
     allowed = client.post("/admin/mailing/apikey/add/", {"name": "Mine", "scope": "read"})
@@ -62,7 +51,7 @@ def test_staff_without_the_export_permission_cannot_make_a_key_that_reads_links(
 
 
 def test_staff_with_the_export_permission_make_keys_that_export(group):
-    client = admin_client(staff("exporter", "export_targetgroup"))
+    client = signed_in(staff_user(*KEY_MAKER, "export_targetgroup"))
 
     key = bearer(raw_key_in(client.post("/admin/mailing/apikey/add/", {"name": "M", "scope": "read", "links": "on"})))
     export = key.get(f"/api/v1/target-groups/{group.pk}/export/")
@@ -72,7 +61,7 @@ def test_staff_with_the_export_permission_make_keys_that_export(group):
 
 
 def test_a_key_cannot_write_unless_its_maker_may_change_preferences():
-    clerk, editor = staff("clerk"), staff("editor", "change_preference")
+    clerk, editor = staff_user(*KEY_MAKER), staff_user(*KEY_MAKER, "change_preference")
 
     with pytest.raises(KeyExceedsCreator):
         api_key_create(name="w", scope=ApiKey.Scope.READ_WRITE, created_by=clerk)
@@ -82,7 +71,7 @@ def test_a_key_cannot_write_unless_its_maker_may_change_preferences():
 
 
 def test_a_key_loses_what_its_maker_loses(group):
-    maker = staff("maker", "export_targetgroup", "change_preference")
+    maker = staff_user(*KEY_MAKER, "export_targetgroup", "change_preference")
     client, _, _ = api_client(scope=ApiKey.Scope.READ_WRITE, created_by=maker)
     export_url = f"/api/v1/target-groups/{group.pk}/export/"
     assert client.get(export_url).status_code == 200
@@ -101,7 +90,7 @@ def test_a_key_loses_what_its_maker_loses(group):
 
 
 def test_a_key_whose_maker_was_deleted_does_nothing():
-    maker = staff("leaver")
+    maker = staff_user(*KEY_MAKER)
     client, _, _ = api_client(created_by=maker, links=False)
     assert client.get("/api/v1/interests/").status_code == 200
     maker.delete()
@@ -134,8 +123,8 @@ def test_the_schema_says_links_need_their_own_scope():
 
 
 def test_scope_and_links_are_settled_when_a_key_is_made():
-    maker = staff("maker", "export_targetgroup")
-    client = admin_client(maker)
+    maker = staff_user(*KEY_MAKER, "export_targetgroup")
+    client = signed_in(maker)
     _, api_key, _ = api_client(created_by=maker, links=False)
 
     client.post(f"/admin/mailing/apikey/{api_key.pk}/change/", {"name": "Renamed", "scope": "read", "links": "on"})

@@ -4,26 +4,19 @@ never deleted."""
 import re
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from mailing.models import ApiKey
 from mailing.services.api_keys import hash_key
+from tests.factories import signed_in, staff_user
 from tests.mailing_helpers import URLS
 
 pytestmark = [pytest.mark.django_db, URLS]
 
 
-@pytest.fixture
-def staff_client():
-    admin = User.objects.create_superuser("admin", "admin@example.org", "pw")
-    client = Client()
-    client.force_login(admin)
-    return client, admin
-
-
-def test_it_shows_a_new_key_once_and_stores_only_its_hash(staff_client):
-    client, admin = staff_client
+def test_it_shows_a_new_key_once_and_stores_only_its_hash():
+    admin = staff_user(superuser=True)
+    client = signed_in(admin)
 
     response = client.post("/admin/mailing/apikey/add/", {"name": "Mailer (production)", "scope": "read_write"})
 
@@ -41,8 +34,8 @@ def test_it_shows_a_new_key_once_and_stores_only_its_hash(staff_client):
     assert f"pc_{api_key.prefix}_…" in listing
 
 
-def test_it_revokes_keys_from_the_list_and_offers_no_delete(staff_client):
-    client, _ = staff_client
+def test_it_revokes_keys_from_the_list_and_offers_no_delete():
+    client = signed_in(staff_user(superuser=True))
     client.post("/admin/mailing/apikey/add/", {"name": "Old mailer", "scope": "read"})
     api_key = ApiKey.objects.get()
 
@@ -54,12 +47,7 @@ def test_it_revokes_keys_from_the_list_and_offers_no_delete(staff_client):
 
 
 def test_staff_who_may_only_view_keys_cannot_revoke_them():
-    from django.contrib.auth.models import Permission
-
-    viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
-    viewer.user_permissions.set(Permission.objects.filter(codename="view_apikey"))
-    client = Client()
-    client.force_login(viewer)
+    client = signed_in(staff_user("view_apikey"))
     api_key = ApiKey.objects.create(name="Mailer", scope="read", prefix="abcd1234", key_hash="0" * 64)
 
     assert client.get("/admin/mailing/apikey/").status_code == 200

@@ -7,7 +7,6 @@ from django.test.utils import CaptureQueriesContext
 
 from mailing.models import ApiKey
 from subscribers.models import Preference, PreferenceChange
-from sync import outbox
 from tests.factories import make_interests, make_subscriber
 from tests.mailing_helpers import URLS, api_client
 from tests.members_helpers import values_of
@@ -96,10 +95,8 @@ def test_it_refuses_a_lookup_without_an_address():
 
 
 def test_it_saves_an_api_write_like_a_form_write_with_history_from_source_api(
-    django_capture_on_commit_callbacks, monkeypatch
+    django_capture_on_commit_callbacks, pushes_recorded
 ):
-    pushes = []
-    monkeypatch.setattr(outbox, "push_soon", lambda: pushes.append(True))
     news, events, alerts = make_interests(count=3)
     subscriber = make_subscriber(imis_id="7", on=[events])
     client, api_key, _ = api_client(scope=ApiKey.Scope.READ_WRITE, name="Mailer")
@@ -122,7 +119,7 @@ def test_it_saves_an_api_write_like_a_form_write_with_history_from_source_api(
             "Monthly newsletter: News from the association, once a month",
         )
     }
-    assert pushes == [True]  # the push to iMIS was asked for once, on commit, like the form's
+    assert pushes_recorded == [True]  # the push to iMIS was asked for once, on commit, like the form's
     assert {p["interest_id"]: p["value"] for p in response.json()["member"]["preferences"]}[news.pk] is True
 
 
@@ -204,6 +201,7 @@ def test_it_refuses_json_that_is_not_json():
 def test_it_pushes_an_api_write_to_imis_like_a_form_write(imis_pg, django_capture_on_commit_callbacks):
     from preference_center.imis.sandbox import member_id
     from tests.conftest import fetch, q
+    from tests.imis_helpers import activities, ud_value
 
     [news] = make_interests(count=1)  # ud_EmailPrefs.NEWSLETTER, a field of the sandbox
     imis_id = member_id(3)
@@ -220,21 +218,11 @@ def test_it_pushes_an_api_write_to_imis_like_a_form_write(imis_pg, django_captur
     with django_capture_on_commit_callbacks(execute=True):  # eager Celery: the push runs on commit
         assert patch(client, imis_id, [(news.pk, wanted)]).status_code == 200
 
-    [[after]] = fetch(
-        "imis",
-        f"SELECT {q('imis', 'NEWSLETTER')} FROM {q('imis', 'ud_EmailPrefs')} WHERE {q('imis', 'ID')} = %s",
-        [imis_id],
-    )
-    assert bool(after) is wanted
+    assert bool(ud_value(imis_id)) is wanted
     change = PreferenceChange.objects.get(subscriber=subscriber)
     assert change.state == PreferenceChange.State.DONE and change.source == "api"
-    [[seqn, product_code]] = fetch(
-        "imis",
-        f"SELECT {q('imis', 'SEQN')}, {q('imis', 'PRODUCT_CODE')} FROM {q('imis', 'Activity')} "
-        f"WHERE {q('imis', 'ID')} = %s AND {q('imis', 'SOURCE_CODE')} = %s",
-        [imis_id, str(change.uuid)],
-    )
-    assert (seqn, product_code) == (change.activity_seqn, "NEWSLETTER")
+    [(seqn, written_id, _type, product_code, *_)] = activities(str(change.uuid))
+    assert (seqn, written_id, product_code) == (change.activity_seqn, imis_id, "NEWSLETTER")
 
 
 def test_answers_with_personal_links_are_never_cached():

@@ -10,8 +10,8 @@ from django.test import Client
 from branding.models import Brand
 from branding.services import brand_draft_get
 from subscribers.tokens import make_token
-from tests.brand_helpers import JPEG_START, SVG, WEBP_START, png, publish, staff_user
-from tests.factories import make_interests, make_subscriber
+from tests.brand_helpers import JPEG_START, SVG, WEBP_START, png, publish
+from tests.factories import make_interests, make_subscriber, staff_user
 
 pytestmark = pytest.mark.django_db
 LOGO_URL = "/admin/branding/brand/logo/"
@@ -19,8 +19,9 @@ LOGO_URL = "/admin/branding/brand/logo/"
 
 @pytest.fixture
 def staff():
+    """A client signed in as a superuser, the brand's publisher in these tests."""
     client = Client()
-    client.force_login(staff_user())
+    client.force_login(staff_user(superuser=True, username="brandstaff"))
     return client
 
 
@@ -116,7 +117,7 @@ def test_it_removes_the_logo(staff):
 
 def test_the_logo_form_requires_the_csrf_token():
     client = Client(enforce_csrf_checks=True)
-    client.force_login(staff_user())
+    client.force_login(staff_user(superuser=True))
     response = upload(client, png())
     assert response.status_code == 403
     assert not brand_draft_get().logo

@@ -19,7 +19,7 @@ from subscribers.tokens import make_token
 from tests.brand_helpers import png, publish
 from tests.factories import make_interests, make_subscriber
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 BRAND = {
     "name": "Guild of Testers",
@@ -32,11 +32,6 @@ BRAND = {
     "footer": "1 Test Street, Ottawa",
     "footer_fr": "1, rue de l'Essai, Ottawa",
 }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
 
 
 @pytest.fixture

@@ -1,13 +1,12 @@
 """The changes list in the admin: filters, search, read-only history, the retry action."""
 
 import pytest
-from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
 from subscribers.admin.history import outbox_text
 from subscribers.models import PreferenceChange
-from tests.factories import make_interest, sandbox_subscriber
-from tests.sync_helpers import activities
+from tests.factories import make_interest, sandbox_subscriber, staff_user
+from tests.imis_helpers import activities
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
 
@@ -77,9 +76,7 @@ def test_it_retries_failed_changes_and_pushes_them_at_once(admin_client, interes
 
 
 def test_it_offers_the_retry_only_to_staff_who_may_change_the_sync(client, interest):
-    viewer = User.objects.create_user("viewer", is_staff=True)
-    viewer.user_permissions.add(Permission.objects.get(codename="view_preferencechange"))
-    client.force_login(viewer)
+    client.force_login(staff_user("view_preferencechange"))
     failed = change(NO_EMAILPREFS_ROW, interest, state="failed")
 
     page = client.get(CHANGELIST)

@@ -14,7 +14,7 @@ from subscribers.tokens import make_token
 from tests.factories import make_interests, make_subscriber
 from tests.members_helpers import shown_in, values_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 FORM_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 

@@ -16,7 +16,8 @@ from branding.images import logo_read
 from branding.models import Brand
 from subscribers.models import Subscriber
 from subscribers.tokens import make_token
-from tests.brand_helpers import publish, staff_user
+from tests.brand_helpers import publish
+from tests.factories import staff_user
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from subscribers.models import Subscriber
-from tests.factories import make_subscriber
+from tests.factories import make_subscriber, signed_in, staff_user
 from tests.members_helpers import member_of, token_of
 
 pytestmark = pytest.mark.django_db
@@ -69,22 +69,11 @@ def test_it_exports_from_the_admin_and_rotates_links(admin_client):
     assert jane.token_version == 2
 
 
-def _staff(*codenames):
-    from django.contrib.auth.models import Permission, User
-    from django.test import Client
-
-    user = User.objects.create_user(f"staff-{'-'.join(codenames)}", password="pw", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_the_admin_export_needs_the_export_permission_not_just_view():
     jane = make_subscriber(email="jane@example.org")
     action = {"action": "export_links", "_selected_action": [jane.pk]}
-    viewer = _staff("view_subscriber")
-    exporter = _staff("view_subscriber", "export_targetgroup")
+    viewer = signed_in(staff_user("view_subscriber"))
+    exporter = signed_in(staff_user("view_subscriber", "export_targetgroup"))
 
     refused = viewer.post("/admin/subscribers/subscriber/", action)
     allowed = exporter.post("/admin/subscribers/subscriber/", action)

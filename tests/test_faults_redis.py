@@ -14,7 +14,7 @@ from subscribers.models import PreferenceChange
 from subscribers.tokens import make_token
 from tests.factories import make_interest, sandbox_subscriber
 from tests.faults_helpers import Deployment, MemberBrowser
-from tests.sync_helpers import activities, ud_value
+from tests.imis_helpers import activities, ud_value
 from tests.workers import Worker, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(databases=["default", "imis"], transaction=True)]

@@ -53,12 +53,12 @@ class TestWriting:
     def test_it_rolls_back_the_whole_batch_when_iMIS_refuses(self, imis_replica):
         with connections[imis_replica].cursor() as cursor:
             cursor.execute(f"DELETE FROM {q(imis_replica, 'Counter')}")
-        before = ud_value(imis_replica, member_id(5))
+        before = ud_value(member_id(5), alias=imis_replica)
         c = change(member_id(5), value=not before)
         with pytest.raises(imis.ImisError, match="Counter"):
             imis.write_changes([c], using=imis_replica)
-        assert ud_value(imis_replica, member_id(5)) == before
-        assert activities(imis_replica, c.change_id) == []
+        assert ud_value(member_id(5), alias=imis_replica) == before
+        assert activities(c.change_id, alias=imis_replica) == []
 
     def test_it_writes_name_log_rows_when_enabled(self, imis_replica):
         with connections[imis_replica].cursor() as cursor:

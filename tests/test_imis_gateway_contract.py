@@ -131,10 +131,11 @@ class TestWriting:
 
         assert [(o.status, o.seqn) for o in outcomes] == [(imis.WRITTEN, start + 1), (imis.WRITTEN, start + 2)]
         assert counter(site.alias) == start + 2
-        assert bool(ud_value(site.alias, member_id(0))) is True
-        assert bool(ud_value(site.alias, member_id(1), "EVENTS")) is False
-        [(seqn, imis_id, kind, product, description, source)] = activities(site.alias, a.change_id)
-        assert (seqn, imis_id, kind, product, source) == (start + 1, member_id(0), "iOptout", "NEWS", "PREFCTR")
+        assert bool(ud_value(member_id(0), alias=site.alias)) is True
+        assert bool(ud_value(member_id(1), "EVENTS", alias=site.alias)) is False
+        # activities() reads only rows of SOURCE_SYSTEM PREFCTR: the row is found only if it names us.
+        [(seqn, imis_id, kind, product, description, source_code, _date)] = activities(a.change_id, alias=site.alias)
+        assert (seqn, imis_id, kind, product, source_code) == (start + 1, member_id(0), "iOptout", "NEWS", a.change_id)
         assert description == "Opted in: NEWSLETTER"
 
     def test_it_writes_unchecked_over_a_null(self, site):
@@ -147,7 +148,7 @@ class TestWriting:
 
         imis.write_changes([change(member_id(7), value=False, tried_before=False)], using=site.alias)
 
-        assert ud_value(site.alias, member_id(7)) in (False, 0)  # not left NULL
+        assert ud_value(member_id(7), alias=site.alias) in (False, 0)  # not left NULL
 
     def test_it_reports_a_member_without_ud_row_and_creates_nothing(self, site):
         start = counter(site.alias)
@@ -157,8 +158,8 @@ class TestWriting:
 
         assert [o.status for o in outcomes] == [imis.NO_UD_ROW, imis.WRITTEN]
         assert outcomes[0].seqn is None and not outcomes[0].ok
-        assert ud_value(site.alias, member_id(16)) == "no row"
-        assert activities(site.alias, missing.change_id) == []
+        assert ud_value(member_id(16), alias=site.alias) == "no row"
+        assert activities(missing.change_id, alias=site.alias) == []
         assert counter(site.alias) == start + 1
 
     def test_it_creates_the_missing_row_when_allowed(self, site):
@@ -167,8 +168,8 @@ class TestWriting:
         outcome = imis.write_changes([c], using=site.alias, create_missing_rows=True)[0]
 
         assert outcome.status == imis.CREATED_ROW and outcome.seqn
-        assert bool(ud_value(site.alias, member_id(16))) is True
-        assert len(activities(site.alias, c.change_id)) == 1
+        assert bool(ud_value(member_id(16), alias=site.alias)) is True
+        assert len(activities(c.change_id, alias=site.alias)) == 1
 
     def test_it_never_writes_the_same_change_twice_and_finds_what_was_written(self, site):
         c = change(member_id(3))
@@ -179,7 +180,7 @@ class TestWriting:
 
         assert again[0].status == imis.ALREADY_WRITTEN and again[0].seqn == first.seqn
         assert again[1].status == imis.WRITTEN and again[1].seqn == after_first + 1
-        assert len(activities(site.alias, c.change_id)) == 1
+        assert len(activities(c.change_id, alias=site.alias)) == 1
         unknown = str(uuid.uuid4())
         pairs = [(member_id(3), c.change_id), (member_id(3), unknown), (member_id(5), c.change_id)]
         assert imis.written_activities(pairs, using=site.alias) == {c.change_id: first.seqn}
@@ -196,7 +197,7 @@ class TestWriting:
             imis.write_changes(batch, using=site.alias)
 
         assert counter(site.alias) == before  # nothing ran, not even the valid change
-        assert activities(site.alias, batch[0].change_id) == []
+        assert activities(batch[0].change_id, alias=site.alias) == []
 
 
 class TestHealth:

@@ -12,7 +12,8 @@ from sync.services import push
 from sync.services.discovery import interests_discover
 from sync.services.roster import roster_pull
 from tests.factories import make_interest, sandbox_subscriber
-from tests.sync_helpers import activities, member_saves, ud_value
+from tests.imis_helpers import activities, ud_value
+from tests.sync_helpers import member_saves
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"], transaction=True)
 

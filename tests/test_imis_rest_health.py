@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 
 from interests.models import RemoteInterest
 from preference_center import imis
-from tests.sync_helpers import activities
+from tests.imis_helpers import activities
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"], transaction=True)
 

@@ -10,6 +10,7 @@ from preference_center.imis.rest import shapes
 from preference_center.imis.rest.sandbox_server import RestSandbox
 from preference_center.imis.sandbox import member_id
 from tests.conftest import fetch, q
+from tests.imis_helpers import counter, ud_value
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"], transaction=True)
 
@@ -120,19 +121,11 @@ def test_it_writes_a_put_row_back_to_the_replica(rest_sandbox, token):
     )
 
     assert answer.status_code == 200
-    stored = fetch(
-        "imis",
-        f"SELECT {q('imis', 'EVENTS')} FROM {q('imis', 'ud_EmailPrefs')} WHERE {q('imis', 'ID')} = %s",
-        (imis_id,),
-    )
-    assert stored == [(not current,)]
+    assert ud_value(imis_id, "EVENTS") == (not current)
 
 
 def test_it_adds_an_activity_row_with_the_next_counter_value(rest_sandbox, token):
-    (before,) = fetch(
-        "imis",
-        f"SELECT {q('imis', 'LAST_VALUE')} FROM {q('imis', 'Counter')} WHERE {q('imis', 'COUNTER_NAME')} = 'Activity'",
-    )
+    before = counter()
     items = [
         shapes.property_item("PartyId", member_id(2)),
         shapes.property_item("ACTIVITY_TYPE", "iOptout"),
@@ -149,13 +142,13 @@ def test_it_adds_an_activity_row_with_the_next_counter_value(rest_sandbox, token
     )
 
     assert answer.status_code == 201
-    assert shapes.properties(answer.json())["SEQN"] == before[0] + 1
+    assert shapes.properties(answer.json())["SEQN"] == before + 1
     rows = fetch(
         "imis",
         f"SELECT {q('imis', 'SEQN')}, {q('imis', 'ID')}, {q('imis', 'ACTIVITY_TYPE')} FROM {q('imis', 'Activity')}"
         f" WHERE {q('imis', 'SOURCE_CODE')} = 'change-uuid-1'",
     )
-    assert rows == [(before[0] + 1, member_id(2), "iOptout")]
+    assert rows == [(before + 1, member_id(2), "iOptout")]
 
 
 def test_it_refuses_an_activity_without_a_type_in_the_validation_shape(rest_sandbox, token):
@@ -192,12 +185,7 @@ def test_its_dry_run_validates_a_row_and_writes_nothing(rest_sandbox, token):
     assert (valid.status_code, valid.json()["IsValid"]) == (200, True)
     assert unknown.status_code == 400
     assert "NOPE" in shapes.values(unknown.json()["Errors"])[0]["Message"]
-    stored = fetch(
-        "imis",
-        f"SELECT {q('imis', 'EVENTS')} FROM {q('imis', 'ud_EmailPrefs')} WHERE {q('imis', 'ID')} = %s",
-        (imis_id,),
-    )
-    assert stored == [(current,)]
+    assert ud_value(imis_id, "EVENTS") == current
 
 
 def test_a_read_only_user_reads_and_may_not_write(rest_sandbox, token):

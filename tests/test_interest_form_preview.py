@@ -5,8 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from tests.factories import make_interest
-from tests.interests_helpers import staff
+from tests.factories import make_interest, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -85,9 +84,9 @@ def test_it_is_linked_from_the_changelist(admin_client):
 
 
 def test_it_is_open_to_view_only_staff_and_closed_to_others(client, configured):
-    client.force_login(staff("viewer", ["view_remoteinterest"]))
+    client.force_login(staff_user("view_remoteinterest"))
     assert client.get(PREVIEW).status_code == 200
-    client.force_login(staff("nobody"))
+    client.force_login(staff_user())
     assert client.get(PREVIEW).status_code == 403
 
 

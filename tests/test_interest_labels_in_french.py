@@ -4,7 +4,6 @@ translation left empty falls back to the default language, never to an empty box
 import re
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from subscribers.models import PreferenceChange
@@ -12,12 +11,7 @@ from subscribers.tokens import make_token
 from tests.factories import make_interests, make_subscriber
 from tests.members_helpers import post
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 
 @pytest.fixture

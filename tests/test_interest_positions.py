@@ -10,8 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from interests.models import RemoteInterest
 from interests.services import interests_apply_discovery
 from preference_center.imis.types import CheckboxField, Discovery
-from tests.factories import make_interest
-from tests.interests_helpers import staff
+from tests.factories import make_interest, signed_in, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -40,8 +39,8 @@ def test_discovery_puts_a_new_interest_with_its_group_as_the_form_shows_it():
     assert list(RemoteInterest.objects.order_by("position").values_list("position", flat=True)) == [1, 2, 3]
 
 
-def test_showing_the_interests_list_writes_nothing(client, out_of_form_order):
-    client.force_login(staff(perms=["view_remoteinterest", "change_remoteinterest"]))
+def test_showing_the_interests_list_writes_nothing(out_of_form_order):
+    client = signed_in(staff_user("view_remoteinterest", "change_remoteinterest"))
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/admin/interests/remoteinterest/").status_code == 200
     writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))]

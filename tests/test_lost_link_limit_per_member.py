@@ -3,17 +3,11 @@ variants that the database matches (a dotless "ı" upper-cases to "I") share one
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.test import override_settings
 
 from tests.factories import make_subscriber
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 
 @override_settings(LOST_LINK_EMAIL_RATE_LIMIT="3/h", LOST_LINK_RATE_LIMIT="100/h")

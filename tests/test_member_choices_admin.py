@@ -3,21 +3,13 @@
 import re
 
 import pytest
-from django.contrib.auth.models import Permission, User
 
 from subscribers.models import PreferenceChange
 from subscribers.services.preferences import preferences_save
-from sync import outbox
-from tests.factories import make_interests, make_subscriber
+from tests.factories import make_interests, make_subscriber, staff_user
 from tests.members_helpers import values_of
 
 pytestmark = pytest.mark.django_db
-
-
-def staff_with(*codenames, username="desk"):
-    user = User.objects.create_user(username, password="pw", is_staff=True, first_name="Pat", last_name="Desk")
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="subscribers", codename__in=codenames))
-    return user
 
 
 def page_url(member):
@@ -44,15 +36,13 @@ def post_choices(client, member, ticked, note):
 
 
 def test_it_saves_a_phoned_in_change_with_the_staff_user_and_note_and_pushes_it(
-    client, monkeypatch, django_capture_on_commit_callbacks
+    client, pushes_recorded, django_capture_on_commit_callbacks
 ):
     newsletter, events = make_interests(count=2)
     member = make_subscriber()
     preferences_save(subscriber=member, wanted={events.pk: True}, source="form")
-    desk = staff_with("view_subscriber", "change_preference")
+    desk = staff_user("view_subscriber", "change_preference")
     client.force_login(desk)
-    pushes = []
-    monkeypatch.setattr(outbox, "push_soon", lambda: pushes.append(True))
     page = client.get(page_url(member)).content.decode()
     assert f'name="interest_{events.pk}"' in page and 'name="_save"' in page
 
@@ -68,13 +58,13 @@ def test_it_saves_a_phoned_in_change_with_the_staff_user_and_note_and_pushes_it(
     ]
     assert {c.changed_by_id for c in made} == {desk.pk}
     assert {c.note for c in made} == {"phoned: wants the newsletter, no events"}
-    assert pushes == [True]  # the same outbox as the member's own saves
+    assert pushes_recorded == [True]  # the same outbox as the member's own saves
 
 
 def test_it_requires_a_note_and_changes_nothing_without_one(client):
     (newsletter,) = make_interests(count=1)
     member = make_subscriber()
-    client.force_login(staff_with("view_subscriber", "change_preference"))
+    client.force_login(staff_user("view_subscriber", "change_preference"))
     response = post_choices(client, member, ticked=[newsletter], note="")
     assert response.status_code == 200 and "This field is required" in response.content.decode()
     assert values_of(member) == {} and not PreferenceChange.objects.exists()
@@ -84,7 +74,7 @@ def test_staff_without_the_permission_see_the_choices_read_only_and_no_save_butt
     (newsletter,) = make_interests(count=1)
     member = make_subscriber()
     preferences_save(subscriber=member, wanted={newsletter.pk: True}, source="form")
-    client.force_login(staff_with("view_subscriber", "change_subscriber", "view_preference"))
+    client.force_login(staff_user("view_subscriber", "change_subscriber", "view_preference"))
     page = client.get(page_url(member)).content.decode()
     assert "Monthly newsletter: on" in page  # the choice, read-only
     assert 'name="_save"' not in page and "_continue" not in page and 'name="interest_' not in page
@@ -95,7 +85,9 @@ def test_staff_without_the_permission_see_the_choices_read_only_and_no_save_butt
 def test_the_history_reads_as_label_old_new_source_who(client):
     (newsletter,) = make_interests(count=1)
     member = make_subscriber()
-    desk = staff_with("view_subscriber", "change_preference", "view_preferencechange")
+    desk = staff_user(
+        "view_subscriber", "change_preference", "view_preferencechange", first_name="Pat", last_name="Desk"
+    )
     preferences_save(subscriber=member, wanted={newsletter.pk: True}, source="form", ip_address="192.0.2.77")
     preferences_save(subscriber=member, wanted={newsletter.pk: False}, source="admin", note="by phone", changed_by=desk)
     client.force_login(desk)
@@ -122,7 +114,7 @@ def test_staff_see_the_members_page_as_they_see_it_read_only_without_a_link(clie
     newsletter, events = make_interests(count=2)
     member = make_subscriber(first_name="Grace", email="grace@example.org")
     preferences_save(subscriber=member, wanted={events.pk: True}, source="form")
-    client.force_login(staff_with("view_subscriber"))
+    client.force_login(staff_user("view_subscriber"))
     change_page = client.get(page_url(member)).content.decode()
     url = f"/admin/subscribers/subscriber/{member.pk}/as-member/"
     assert f'href="{url}"' in change_page
@@ -138,5 +130,5 @@ def test_the_members_page_is_for_staff_only(client):
     member = make_subscriber()
     url = f"/admin/subscribers/subscriber/{member.pk}/as-member/"
     assert client.get(url).status_code == 302  # to the login page
-    client.force_login(staff_with(username="nobody"))
+    client.force_login(staff_user())
     assert client.get(url).status_code == 403

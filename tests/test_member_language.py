@@ -4,7 +4,6 @@ import re
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client, override_settings
 
 from subscribers.models import Preference, PreferenceChange
@@ -12,15 +11,10 @@ from subscribers.tokens import make_token
 from tests.factories import make_interests, make_subscriber
 from tests.members_helpers import checked_ids, shown_in, values_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 FRENCH_TITLE = "Vos préférences de courriel"
 ENGLISH_TITLE = "Your email preferences"
 CSRF_VALUE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
 
 
 @pytest.fixture

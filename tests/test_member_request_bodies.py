@@ -3,7 +3,6 @@ body (which read as "everything off") or a form in another charset gets a 400 pa
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client, override_settings
 from django.test.client import encode_multipart
 
@@ -11,13 +10,8 @@ from subscribers.models import Preference, PreferenceChange
 from tests.factories import make_interests, make_subscriber
 from tests.members_helpers import form_url, values_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 BIG = b"x" * (3 * 1024 * 1024)  # over FILE_UPLOAD_MAX_MEMORY_SIZE: Django would spool it to a temporary file
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
 
 
 @pytest.fixture

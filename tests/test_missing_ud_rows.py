@@ -5,7 +5,6 @@ import io
 
 import pytest
 import sqlglot
-from django.contrib.auth.models import Permission, User
 from django.db import connections
 from django.test import override_settings
 from django.urls import reverse
@@ -21,6 +20,7 @@ from sync.models import MissingUdRow
 from sync.services.push import changes_push
 from sync.services.roster import roster_pull
 from tests.conftest import fetch, q
+from tests.factories import staff_user
 from tests.sync_helpers import member_saves
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
@@ -47,12 +47,6 @@ def missing(table):
 def run_imis(sql, params=()):
     with connections["imis"].cursor() as cursor:
         cursor.execute(sql, params)
-
-
-def staff(*perms):
-    user = User.objects.create_user("viewer", password="pw", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="subscribers", codename__in=perms))
-    return user
 
 
 def test_it_records_the_members_a_pull_finds_without_a_row_in_each_offered_table(offered):
@@ -145,7 +139,7 @@ def test_the_statement_creates_exactly_the_missing_rows(offered):
 
 def test_staff_who_may_view_members_get_the_report_the_csv_and_the_statement(client, offered):
     roster_pull()
-    client.force_login(staff("view_subscriber"))
+    client.force_login(staff_user("view_subscriber"))
 
     page = client.get(REPORT)
     assert page.status_code == 200
@@ -172,7 +166,7 @@ def test_staff_who_may_view_members_get_the_report_the_csv_and_the_statement(cli
 
 def test_staff_who_may_not_view_members_get_none_of_it(client, offered):
     roster_pull()
-    client.force_login(staff("view_preferencechange", "view_missingudrow"))
+    client.force_login(staff_user("view_preferencechange", "view_missingudrow"))
 
     assert client.get(REPORT).status_code == 403
     assert client.get(reverse("admin:sync_missingudrow_csv", args=["ud_EmailPrefs"])).status_code == 403

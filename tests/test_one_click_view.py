@@ -3,21 +3,14 @@
 import re
 
 import pytest
-from django.core.cache import cache
 from django.test import Client, override_settings
 
 from subscribers.models import Preference, PreferenceChange
 from subscribers.tokens import make_token, one_click_url
-from sync import outbox
 from tests.factories import make_interests, make_subscriber
 from tests.members_helpers import values_of
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 
 @pytest.fixture
@@ -34,10 +27,8 @@ def url(member):
 
 
 def test_it_unsubscribes_from_everything_on_the_rfc_8058_post_without_csrf(
-    subscribed, django_capture_on_commit_callbacks, monkeypatch
+    subscribed, django_capture_on_commit_callbacks, pushes_recorded
 ):
-    pushes = []
-    monkeypatch.setattr(outbox, "push_soon", lambda: pushes.append(True))
     mail_provider = Client(enforce_csrf_checks=True)
     with django_capture_on_commit_callbacks(execute=True):
         response = mail_provider.post(
@@ -46,7 +37,7 @@ def test_it_unsubscribes_from_everything_on_the_rfc_8058_post_without_csrf(
     assert response.status_code == 200
     assert set(values_of(subscribed).values()) == {False}
     assert PreferenceChange.objects.filter(source="one_click", new_value=False, state="pending").count() == 3
-    assert pushes == [True]  # the sync was asked to push them, once, after the commit
+    assert pushes_recorded == [True]  # the sync was asked to push them, once, after the commit
     assert "no-store" in response["Cache-Control"]
 
 

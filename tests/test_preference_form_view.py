@@ -4,7 +4,6 @@ import time
 
 import pytest
 from django.core import signing
-from django.core.cache import cache
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -14,17 +13,11 @@ from subscribers.models import Preference, PreferenceChange
 from subscribers.selectors import form_state
 from subscribers.services.preferences import preferences_save, subscribers_rotate_tokens
 from subscribers.tokens import make_token
-from sync import outbox
 from sync.models import MissingUdRow
 from tests.factories import make_interests, make_subscriber
 from tests.members_helpers import checked_ids, form_url, post, shown_in, shown_now, values_of
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 
 # --- GET ----------------------------------------------------------------------------------------------
@@ -142,10 +135,8 @@ def test_it_refuses_the_link_of_an_unknown_member(client):
 
 
 def test_it_saves_and_redirects_to_a_confirmation_of_what_changed(
-    client, member, django_capture_on_commit_callbacks, monkeypatch
+    client, member, django_capture_on_commit_callbacks, pushes_recorded
 ):
-    pushes = []
-    monkeypatch.setattr(outbox, "push_soon", lambda: pushes.append(True))
     newsletter, events, advocacy = make_interests(count=3)
     Preference.objects.create(subscriber=member, interest=advocacy, value=True, imis_value=True)
     url = form_url(member)
@@ -160,7 +151,7 @@ def test_it_saves_and_redirects_to_a_confirmation_of_what_changed(
     change = changes.get(interest=newsletter)
     assert change.user_agent == "TestBrowser/1.0" and change.ip_address == "198.51.100.0"
     assert change.label_shown.startswith("Monthly newsletter")
-    assert pushes == [True]  # the push to iMIS is asked for once, after the save has committed (its signal)
+    assert pushes_recorded == [True]  # the push to iMIS is asked for once, after the save has committed (its signal)
 
     page = client.get(response["Location"])
     html = page.content.decode()

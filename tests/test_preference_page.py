@@ -4,7 +4,6 @@ it must be the very page the template renders for that member, and hold nothing 
 import re
 
 import pytest
-from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.test import override_settings
 
@@ -15,13 +14,8 @@ from subscribers.tokens import make_token
 from tests.factories import make_interests, make_subscriber
 from tests.members_helpers import shown_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 CSRF_VALUE = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+"')
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
 
 
 def template_page(subscriber, confirm, shown, path):

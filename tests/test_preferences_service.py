@@ -14,7 +14,6 @@ from subscribers.services.preferences import (
     preferences_unsubscribe_all,
 )
 from subscribers.signals import preferences_changed
-from sync import outbox
 from tests.embedded_helpers import facts_on
 from tests.factories import make_interests, make_subscriber
 from tests.members_helpers import values_of
@@ -22,7 +21,7 @@ from tests.members_helpers import values_of
 pytestmark = pytest.mark.django_db
 
 
-def test_it_writes_preferences_and_one_pending_change_per_change(django_capture_on_commit_callbacks, monkeypatch):
+def test_it_writes_preferences_and_one_pending_change_per_change(django_capture_on_commit_callbacks, pushes_recorded):
     newsletter, events, advocacy = make_interests(count=3)
     subscriber = make_subscriber()
     Preference.objects.create(subscriber=subscriber, interest=events, value=True, imis_value=True)
@@ -49,14 +48,13 @@ def test_it_writes_preferences_and_one_pending_change_per_change(django_capture_
     assert change.ip_address == "203.0.113.0"  # anonymised by default
     # After commit, once: the signal, whose listeners (the sync's push, the webhook) hear of the changes.
     assert len(callbacks) == 1
-    heard, pushes = [], []
-    monkeypatch.setattr(outbox, "push_soon", lambda: pushes.append(True))
+    heard = []
     preferences_changed.connect(lambda sender, changes, **kw: heard.append(changes), weak=False, dispatch_uid="t")
     try:
         callbacks[-1]()
     finally:
         preferences_changed.disconnect(dispatch_uid="t")
-    assert heard == [changes] and pushes == [True]
+    assert heard == [changes] and pushes_recorded == [True]
 
 
 def test_it_writes_nothing_when_nothing_changed(django_capture_on_commit_callbacks, django_assert_num_queries):

@@ -15,7 +15,7 @@ from subscribers.models import PreferenceChange
 from sync.services import push
 from tests.conftest import q
 from tests.factories import make_interest, sandbox_subscriber
-from tests.sync_helpers import activities
+from tests.imis_helpers import activities
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"], transaction=True)
 

@@ -18,7 +18,8 @@ from sync.selectors import sync_overview_get
 from sync.services import push
 from tests.conftest import q
 from tests.factories import make_interest, sandbox_subscriber
-from tests.sync_helpers import activities, member_saves, ud_value
+from tests.imis_helpers import activities, ud_value
+from tests.sync_helpers import member_saves
 
 WITH_ROW = [i for i in range(540) if i % 17 != 16][:500]  # the sandbox gives every 17th member no UD row
 POISON = WITH_ROW[321]

@@ -15,7 +15,8 @@ from sync.services import push
 from tests.conftest import fetch, q
 from tests.embedded_helpers import facts_on
 from tests.factories import make_interest, sandbox_subscriber
-from tests.sync_helpers import activities, member_saves, ud_value
+from tests.imis_helpers import activities, ud_value
+from tests.sync_helpers import member_saves
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
 

@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from interests.models import RemoteInterest, SkippedImisField
 from sync.models import SyncRun
-from tests.factories import make_interest
-from tests.interests_helpers import staff, unreachable_imis
+from tests.factories import make_interest, staff_user
+from tests.interests_helpers import unreachable_imis
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
 
@@ -34,12 +34,12 @@ def test_it_discovers_and_says_what_changed(admin_client, imis_pg):
 
 
 def test_it_is_a_csrf_protected_form_on_the_changelist(client, imis_pg):
-    client.force_login(staff("editor", ["view_remoteinterest", "change_remoteinterest"]))
+    client.force_login(staff_user("view_remoteinterest", "change_remoteinterest"))
     html = client.get(CHANGELIST).content.decode()
     assert f'action="{REFRESH}"' in html and "csrfmiddlewaretoken" in html
 
     strict = Client(enforce_csrf_checks=True)
-    strict.force_login(staff("editor2", ["view_remoteinterest", "change_remoteinterest"]))
+    strict.force_login(staff_user("view_remoteinterest", "change_remoteinterest"))
     assert strict.post(REFRESH).status_code == 403
     assert RemoteInterest.objects.count() == 0
 
@@ -73,9 +73,9 @@ def test_it_reports_imis_down_and_changes_nothing(admin_client, settings, django
 
 
 def test_it_is_only_for_staff_who_may_change_interests(client, imis_pg):
-    client.force_login(staff("viewer", ["view_remoteinterest"]))
+    client.force_login(staff_user("view_remoteinterest"))
     assert client.post(REFRESH).status_code == 403
-    client.force_login(staff("nobody"))
+    client.force_login(staff_user())
     assert client.post(REFRESH).status_code == 403
     assert RemoteInterest.objects.count() == 0 and not SyncRun.objects.exists()
 

@@ -13,8 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from interests.models import RemoteInterest, SkippedImisField
-from tests.factories import make_interest, make_preference, make_subscriber
-from tests.interests_helpers import staff
+from tests.factories import make_interest, make_preference, make_subscriber, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -24,13 +23,13 @@ EDITOR_PERMS = ["view_remoteinterest", "change_remoteinterest"]
 
 @pytest.fixture
 def editor(client):
-    client.force_login(staff("editor", EDITOR_PERMS))
+    client.force_login(staff_user(*EDITOR_PERMS))
     return client
 
 
 @pytest.fixture
 def viewer(client):
-    client.force_login(staff("viewer", ["view_remoteinterest"]))
+    client.force_login(staff_user("view_remoteinterest"))
     return client
 
 
@@ -80,7 +79,7 @@ def formset_data(interests, **changes):
 
 class TestPermissions:
     def test_it_forbids_staff_without_the_permission(self, client, three):
-        client.force_login(staff("nobody"))
+        client.force_login(staff_user())
         assert client.get(CHANGELIST).status_code == 403
         assert client.get(reverse("admin:interests_remoteinterest_change", args=[three[0].pk])).status_code == 403
 
@@ -296,9 +295,9 @@ class TestMoveButtons:
         assert order() == ["A1", "A2", "B1", "B2"]
 
     def test_it_accepts_moves_only_by_post_from_staff_who_may_change(self, client, grouped):
-        client.force_login(staff("viewer", ["view_remoteinterest"]))
+        client.force_login(staff_user("view_remoteinterest"))
         assert self.move(client, grouped["A2"], "up").status_code == 403
-        client.force_login(staff("editor", EDITOR_PERMS))
+        client.force_login(staff_user(*EDITOR_PERMS))
         assert (
             client.get(reverse("admin:interests_remoteinterest_move", args=[grouped["A2"].pk, "up"])).status_code == 405
         )
@@ -350,7 +349,7 @@ class TestDragAndDrop:
         assert order() == ["A1", "A2", "B1", "B2"]
 
     def test_it_is_only_for_staff_who_may_change(self, client, grouped):
-        client.force_login(staff("viewer", ["view_remoteinterest"]))
+        client.force_login(staff_user("view_remoteinterest"))
         assert self.drag(client, grouped["B1"].pk, [[grouped["B1"].pk, 1], [grouped["A1"].pk, 2]]).status_code == 403
         assert order() == ["A1", "A2", "B1", "B2"]
 
@@ -392,5 +391,5 @@ class TestSkippedFields:
         assert viewer.get(reverse("admin:interests_skippedimisfield_add")).status_code == 403
 
     def test_it_hides_them_from_staff_without_the_permission(self, client):
-        client.force_login(staff("nobody"))
+        client.force_login(staff_user())
         assert client.get(reverse("admin:interests_skippedimisfield_changelist")).status_code == 403

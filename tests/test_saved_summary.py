@@ -6,7 +6,6 @@ from unittest import mock
 
 import pytest
 from django.core import signing
-from django.core.cache import cache
 from django.test import Client
 
 from subscribers.models import Preference, PreferenceChange
@@ -14,12 +13,7 @@ from subscribers.views import SAVED_COOKIE, SAVED_SALT
 from tests.factories import make_interests, make_subscriber
 from tests.members_helpers import form_url, post, token_of, values_of
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 
 @pytest.fixture

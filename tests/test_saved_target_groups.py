@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from mailing.models import SavedTargetGroup
 from mailing.selectors import InvalidTargetGroup, saved_target_group_state, saved_target_groups
 from mailing.services.target_groups import saved_target_group_save
-from tests.factories import make_subscriber
-from tests.mailing_helpers import URLS, staff
+from tests.factories import make_subscriber, signed_in, staff_user
+from tests.mailing_helpers import URLS
 
 pytestmark = [pytest.mark.django_db, URLS]
 ADMIN = "/admin/mailing/savedtargetgroup/"
@@ -68,7 +68,8 @@ class TestService:
 class TestAdmin:
     def test_staff_create_one_and_see_its_size(self, groups):
         news, events, alerts = groups
-        client, user = staff("add_savedtargetgroup", "view_savedtargetgroup", "change_savedtargetgroup")
+        user = staff_user("add_savedtargetgroup", "view_savedtargetgroup", "change_savedtargetgroup")
+        client = signed_in(user)
 
         response = client.post(
             f"{ADMIN}add/", {"name": "Engaged", "any_of": [news.pk], "all_of": [events.pk], "none_of": [alerts.pk]}
@@ -84,14 +85,14 @@ class TestAdmin:
 
     def test_it_refuses_a_combination_that_cannot_be_mailed(self, groups):
         news, _, _ = groups
-        client, _ = staff("add_savedtargetgroup", "view_savedtargetgroup")
+        client = signed_in(staff_user("add_savedtargetgroup", "view_savedtargetgroup"))
         response = client.post(f"{ADMIN}add/", {"name": "Odd", "any_of": [news.pk], "none_of": [news.pk]})
         assert response.status_code == 200 and "is both wanted and excluded" in response.content.decode()
         assert not SavedTargetGroup.objects.exists()
 
     def test_the_combine_page_offers_to_save_what_it_counted(self, groups):
         news, events, _ = groups
-        client, _ = staff("view_targetgroup", "add_savedtargetgroup")
+        client = signed_in(staff_user("view_targetgroup", "add_savedtargetgroup"))
         page = client.get(f"/admin/mailing/targetgroup/combine/?any_of={news.pk}&none_of={events.pk}").content.decode()
         add = f"{ADMIN}add/?any_of={news.pk}&amp;none_of={events.pk}"
         assert f'href="{add}"' in page
@@ -101,8 +102,8 @@ class TestAdmin:
     def test_it_exports_a_group_only_for_staff_who_may_export(self, groups):
         news, events, _ = groups
         group = saved("News readers", any_of=[news.pk])
-        viewer, _ = staff("view_savedtargetgroup")
-        exporter, _ = staff("view_savedtargetgroup", "export_targetgroup")
+        viewer = signed_in(staff_user("view_savedtargetgroup"))
+        exporter = signed_in(staff_user("view_savedtargetgroup", "export_targetgroup"))
         export = f"{ADMIN}{group.pk}/export/"
 
         assert "CSV with personal links" not in viewer.get(ADMIN).content.decode()
@@ -117,7 +118,7 @@ class TestAdmin:
         group = saved("Events", any_of=[events.pk])
         events.visible = False
         events.save()
-        exporter, _ = staff("view_savedtargetgroup", "change_savedtargetgroup", "export_targetgroup")
+        exporter = signed_in(staff_user("view_savedtargetgroup", "change_savedtargetgroup", "export_targetgroup"))
 
         response = exporter.get(f"{ADMIN}{group.pk}/export/", follow=True)
 
@@ -127,7 +128,7 @@ class TestAdmin:
 
 def test_the_list_reads_the_form_once_whatever_the_number_of_groups(groups):
     news, events, alerts = groups
-    client, _ = staff("view_savedtargetgroup")
+    client = signed_in(staff_user("view_savedtargetgroup"))
     saved("One", any_of=[news.pk])
     client.get(ADMIN)  # the session and permissions read once
     with CaptureQueriesContext(connection) as one:

@@ -21,7 +21,7 @@ from preference_center.imis.sandbox import build_sandbox
 from subscribers.models import PreferenceChange
 from subscribers.tokens import make_token
 from tests.factories import make_interest, sandbox_subscriber
-from tests.sync_helpers import ud_value
+from tests.imis_helpers import ud_value
 from tests.workers import Beat, Gunicorn, Worker, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(databases=["default", "imis"], transaction=True)]

@@ -1,11 +1,12 @@
 """Staff flows in a real browser: Playwright driving Debian's Chromium against the live server, at 1280 px."""
 
+import time
+
 import pytest
-from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
 from subscribers.models import Preference, PreferenceChange
-from tests.factories import make_interests, make_subscriber
+from tests.factories import STAFF_PASSWORD, make_interests, make_subscriber, staff_user
 from tests.members_helpers import values_of
 from tests.test_member_browser import browser, serious_violations  # noqa: F401 - the browser fixture
 
@@ -14,12 +15,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def staff_page(browser, live_server):  # noqa: F811
-    User.objects.create_superuser("desk", "desk@example.org", "a long pass phrase", first_name="Pat", last_name="Desk")
+    staff_user(superuser=True, username="desk", first_name="Pat", last_name="Desk")
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.goto(f"{live_server.url}/admin/")
     page.get_by_label("Username").fill("desk")
-    page.get_by_label("Password").fill("a long pass phrase")
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     yield page
     context.close()
@@ -33,35 +34,47 @@ def fits_the_width(page):
     )
 
 
-def test_a_member_phones_in_and_staff_change_their_choices(staff_page):
+def test_a_phone_request_goes_from_the_start_page_to_the_history_row(staff_page, live_server):
+    """As a person at the desk does it: find the member by last name among many, change choices with a
+    note, save, see the row. The machine's part of the minute the issue allows a person is printed (run
+    with -s), not asserted."""
     page = staff_page
     newsletter, events = make_interests(count=2)
-    member = make_subscriber(first_name="Grace", last_name="Hopper", full_name="Grace Hopper", email="g@example.org")
+    for n in range(40):
+        make_subscriber(first_name=f"Member{n}", last_name=f"Other{n}", full_name=f"Member{n} Other{n}")
     make_subscriber(first_name="Ada", last_name="Lovelace", full_name="Ada Lovelace")
+    member = make_subscriber(first_name="Grace", last_name="Hopper", full_name="Grace Hopper", email="g@example.org")
     Preference.objects.create(subscriber=member, interest=events, value=True, imis_value=True)
-
+    page.goto(f"{live_server.url}/admin/")
     expect(page.locator("#site-name")).to_contain_text("Preference Center")
-    page.locator("tr.model-subscriber th a").click()
-    page.locator("#searchbar").fill("hopper")
-    page.locator("#searchbar").press("Enter")
+
+    started = time.monotonic()
+    page.locator("#subscribers-subscriber").get_by_role("link", name="Subscribers").click()
+    page.get_by_label("Search").fill("hopper")
+    page.get_by_label("Search").press("Enter")
     expect(page.locator("#result_list")).to_contain_text("Grace Hopper")
     expect(page.locator("#result_list")).not_to_contain_text("Lovelace")
-    page.get_by_role("link", name=member.imis_id).click()
-
+    page.get_by_role("link", name=member.imis_id, exact=True).click()
     page.get_by_label("Monthly newsletter").check()
     page.get_by_label("Events and conferences").uncheck()
     page.get_by_label("Note").fill("phoned 2 May: newsletter yes, events no")
     page.get_by_role("button", name="Save", exact=True).click()
-
     expect(page.locator(".messagelist")).to_contain_text("2 choice(s) changed")
-    assert values_of(member) == {newsletter.pk: True, events.pk: False}
-    made = PreferenceChange.objects.filter(source="admin")
-    assert made.count() == 2 and {c.changed_by.username for c in made} == {"desk"}
-    page.locator("#result_list").get_by_role("link", name=member.imis_id).click()  # back on the list
+    page.locator("#result_list").get_by_role("link", name=member.imis_id, exact=True).click()  # back on the list
     history = page.locator("#changes-group")
+    expect(history).to_contain_text("phoned 2 May")
+    elapsed = time.monotonic() - started
+    print(f"\nphone request, start page to history row: {elapsed:.2f} s of the machine's time, 9 actions")
+
     expect(history).to_contain_text("Pat Desk")
     expect(history).to_contain_text("on → off")
-    expect(history).to_contain_text("phoned 2 May")
+    assert values_of(member) == {newsletter.pk: True, events.pk: False}
+    made = PreferenceChange.objects.filter(subscriber=member).order_by("interest__position")
+    assert [(c.interest, c.new_value, c.source, c.note) for c in made] == [
+        (newsletter, True, "admin", "phoned 2 May: newsletter yes, events no"),
+        (events, False, "admin", "phoned 2 May: newsletter yes, events no"),
+    ]
+    assert {c.changed_by.username for c in made} == {"desk"}
     assert fits_the_width(page)
 
 

@@ -2,8 +2,8 @@
 critical accessibility violation (axe-core)."""
 
 import pytest
-from django.contrib.auth.models import User
 
+from tests.factories import STAFF_PASSWORD, staff_user
 from tests.test_member_browser import browser, serious_violations  # noqa: F401 - the browser fixture
 from tests.test_staff_pages import STAFF_PAGES, staff_data, staff_url
 
@@ -20,13 +20,13 @@ WIDTHS = (1280, 1024)
 
 @pytest.fixture
 def signed_in(browser, live_server):  # noqa: F811
-    user = User.objects.create_superuser("desk", "desk@example.org", "a long pass phrase", first_name="Pat")
+    user = staff_user(superuser=True, username="desk", first_name="Pat")
     objects = staff_data(user)
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.goto(f"{live_server.url}/admin/login/")
     page.get_by_label("Username").fill("desk")
-    page.get_by_label("Password").fill("a long pass phrase")
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{live_server.url}/admin/")
     yield page, objects

@@ -3,13 +3,12 @@
 import datetime
 
 import pytest
-from django.contrib.auth.models import Permission, User
 from django.utils import timezone
 
 from subscribers.models import PreferenceChange
 from subscribers.services.preferences import preferences_save
 from sync.models import SyncRun
-from tests.factories import make_interests, make_subscriber
+from tests.factories import make_interests, make_subscriber, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -51,9 +50,7 @@ def test_it_shows_the_sync_at_a_glance(admin_client):
 
 
 def test_staff_who_may_not_see_the_changes_get_no_sync_figures(client):
-    user = User.objects.create_user("reader", password="pw", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename="view_subscriber"))
-    client.force_login(user)
+    client.force_login(staff_user("view_subscriber"))
     html = start_page(client)
     assert 'id="sync-health"' not in html and "Subscribers" in html
 
@@ -66,9 +63,7 @@ def test_it_links_the_screens_no_app_list_shows(admin_client):
 
 
 def test_shortcuts_are_only_those_the_user_may_open(client):
-    user = User.objects.create_user("reader", password="pw", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename="view_remoteinterest"))
-    client.force_login(user)
+    client.force_login(staff_user("view_remoteinterest"))
     html = start_page(client)
     assert "Preview the member form" in html and "Sync dashboard" not in html
 

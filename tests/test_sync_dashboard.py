@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from subscribers.models import PreferenceChange
 from sync.models import SyncRun
-from tests.factories import make_interest, sandbox_subscriber
+from tests.factories import make_interest, sandbox_subscriber, staff_user
 
 pytestmark = pytest.mark.django_db(databases=["default", "imis"])
 
@@ -66,5 +66,5 @@ def test_it_is_for_staff_only(client, history):
     assert client.get(DASHBOARD).status_code == 302  # to the admin login
     client.force_login(User.objects.create_user("member"))
     assert client.get(DASHBOARD).status_code == 302
-    client.force_login(User.objects.create_user("staff-without-rights", is_staff=True))
+    client.force_login(staff_user())  # without rights
     assert client.get(DASHBOARD).status_code == 403

@@ -5,13 +5,14 @@ import io
 
 import pytest
 
-from tests.mailing_helpers import URLS, staff
+from tests.factories import signed_in, staff_user
+from tests.mailing_helpers import URLS
 
 pytestmark = [pytest.mark.django_db, URLS]
 
 
 def test_it_lists_each_group_with_its_size(groups):
-    client, _ = staff("view_targetgroup")
+    client = signed_in(staff_user("view_targetgroup"))
 
     page = client.get("/admin/mailing/targetgroup/").content.decode()
 
@@ -21,7 +22,7 @@ def test_it_lists_each_group_with_its_size(groups):
 
 
 def test_it_keeps_target_groups_from_staff_without_the_permission(groups):
-    client, _ = staff()
+    client = signed_in(staff_user())
 
     assert client.get("/admin/mailing/targetgroup/").status_code == 403
     assert client.get("/admin/mailing/targetgroup/combine/").status_code == 403
@@ -30,7 +31,7 @@ def test_it_keeps_target_groups_from_staff_without_the_permission(groups):
 
 def test_it_sizes_a_combination_staff_pick(groups):
     news, events, alerts = groups
-    client, _ = staff("view_targetgroup", "export_targetgroup")
+    client = signed_in(staff_user("view_targetgroup", "export_targetgroup"))
 
     page = client.get(
         f"/admin/mailing/targetgroup/combine/?any_of={news.pk}&any_of={events.pk}&none_of={alerts.pk}"
@@ -42,7 +43,7 @@ def test_it_sizes_a_combination_staff_pick(groups):
 
 def test_it_explains_an_impossible_combination(groups):
     news, _, _ = groups
-    client, _ = staff("view_targetgroup")
+    client = signed_in(staff_user("view_targetgroup"))
 
     page = client.get(f"/admin/mailing/targetgroup/combine/?none_of={news.pk}").content.decode()
 
@@ -51,8 +52,8 @@ def test_it_explains_an_impossible_combination(groups):
 
 def test_it_exports_only_for_staff_with_the_export_permission(groups):
     news, _, _ = groups
-    viewer, _ = staff("view_targetgroup")
-    exporter, _ = staff("view_targetgroup", "export_targetgroup")
+    viewer = signed_in(staff_user("view_targetgroup"))
+    exporter = signed_in(staff_user("view_targetgroup", "export_targetgroup"))
 
     assert viewer.get(f"/admin/mailing/targetgroup/export/?any_of={news.pk}").status_code == 403
     response = exporter.get(f"/admin/mailing/targetgroup/export/?any_of={news.pk}")
@@ -63,7 +64,7 @@ def test_it_exports_only_for_staff_with_the_export_permission(groups):
 
 
 def test_it_draws_the_charts_with_chart_js_from_our_own_static_files(groups):
-    client, _ = staff("view_targetgroup")
+    client = signed_in(staff_user("view_targetgroup"))
 
     page = client.get("/admin/mailing/targetgroup/charts/?period=week&days=30").content.decode()
 

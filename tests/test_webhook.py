@@ -19,7 +19,7 @@ from mailing.tasks import webhook_sweep
 from mailing.tasks import webhook_sweep as _sweep_task
 from subscribers.models import PreferenceChange
 from subscribers.services.preferences import preferences_save
-from tests.factories import make_interests, make_subscriber
+from tests.factories import make_interests, make_subscriber, signed_in, staff_user
 from tests.mailing_helpers import URLS, api_client
 
 pytestmark = [pytest.mark.django_db, URLS]
@@ -311,9 +311,6 @@ def test_it_sends_only_the_sources_it_is_told_to(receiver):
 
 @override_settings(MAILING_WEBHOOK_MAX_ATTEMPTS=1)
 def test_only_staff_who_may_change_deliveries_send_them_again(receiver):
-    from django.contrib.auth.models import Permission, User
-    from django.test import Client
-
     [news] = make_interests(count=1)
     form_save(make_subscriber(imis_id="1"), {news.pk: True})
     receiver.statuses = [500]
@@ -321,18 +318,13 @@ def test_only_staff_who_may_change_deliveries_send_them_again(receiver):
     delivery = WebhookDelivery.objects.get()
     assert delivery.state == "failed"
 
-    def staff(name, *codenames):
-        user = User.objects.create_user(name, password="pw", is_staff=True)
-        user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-        client = Client()
-        client.force_login(user)
-        return client
-
     action = {"action": "retry", "_selected_action": [delivery.pk]}
-    staff("viewer", "view_webhookdelivery").post("/admin/mailing/webhookdelivery/", action)
+    viewer = signed_in(staff_user("view_webhookdelivery"))
+    viewer.post("/admin/mailing/webhookdelivery/", action)
     delivery.refresh_from_db()
     assert (delivery.state, delivery.attempts) == ("failed", 1)
 
-    staff("operator", "view_webhookdelivery", "change_webhookdelivery").post("/admin/mailing/webhookdelivery/", action)
+    operator = signed_in(staff_user("view_webhookdelivery", "change_webhookdelivery"))
+    operator.post("/admin/mailing/webhookdelivery/", action)
     delivery.refresh_from_db()
     assert delivery.state == "done"
