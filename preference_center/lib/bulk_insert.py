@@ -26,7 +26,7 @@ def insert_new(model, columns, rows, **same) -> int:
     fields = [model._meta.get_field(name) for name in columns]
     # %b: the arrays in binary (psycopg quotes a text array element by element with regular expressions).
     arrays = ", ".join(f"%b::{field.db_type(connection)}[]" for field in fields)
-    names = ", ".join(quote(name) for name in (*columns, *same))
+    names = ", ".join(quote(model._meta.get_field(name).column) for name in (*columns, *same))
     singles = "".join(", %s" for _ in same)
     sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) SELECT *{singles} FROM unnest({arrays})"  # noqa: S608
     params = [
