@@ -127,7 +127,9 @@ def _run(checks: dict) -> dict:
         left = max(timeout - (time.monotonic() - started), 0.0)
         try:
             results[name] = {"ok": True, "ms": future.result(timeout=left)}
-        except concurrent.futures.TimeoutError:
+        except (concurrent.futures.TimeoutError, redis.TimeoutError):
+            # The probe stopped waiting, or the check's own client did (Redis's socket timeout is the
+            # probe's): the same news, said the same way.
             results[name] = {"ok": False, "error": "timeout", "ms": round(timeout * 1000, 1)}
         except Exception as exc:  # the class only: messages can carry host names and user names
             results[name] = {

@@ -77,6 +77,18 @@ def test_it_gives_up_on_a_hung_redis_at_its_timeout_and_the_next_probes_wait_for
     assert _ready(client, REDIS_URL=redis_server.url, CELERY_BROKER_URL=redis_server.url)[0].status_code == 200
 
 
+def test_it_says_timeout_for_a_hung_redis_whichever_gives_up_first(client, redis_server):
+    # The probe's own Redis client has the probe's timeout as its socket timeout: the probe's deadline and
+    # the client's race, and a later probe may find the ping already failed by its client.
+    hung = {"REDIS_URL": redis_server.url, "CELERY_BROKER_URL": redis_server.url, "HEALTH_CHECK_TIMEOUT": 0.3}
+    redis_server.freeze()
+    try:
+        answers = [_ready(client, **hung)[1]["checks"]["redis"] for _ in range(6)]
+    finally:
+        redis_server.thaw()
+    assert answers == [{"ok": False, "error": "timeout", "ms": 300.0}] * 6
+
+
 def test_it_gives_up_on_a_hung_database_at_its_timeout_and_the_next_probes_wait_for_the_same_check(client):
     """A server that takes the connection and never answers (a stopped PostgreSQL keeps its port open)."""
     hung = socket.create_server(("127.0.0.1", 0))  # the kernel completes the handshake; nobody ever answers
