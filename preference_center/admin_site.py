@@ -21,10 +21,21 @@ class PreferenceCenterAdminSite(admin.AdminSite):
 
         steps = setup_steps()
         context = {"setup_steps": steps, "setup_next": setup_next_step(steps)}
-        context["shortcuts"] = _shortcuts(request.user)
+        context["shortcuts"] = self._shortcuts(request)
         if request.user.has_perm("subscribers.view_preferencechange"):
             context["overview"] = sync_overview_get(check_imis=False)  # no iMIS round trip on every visit
         return super().index(request, {**context, **(extra_context or {})})
+
+    def _shortcuts(self, request) -> list[tuple[str, str]]:
+        """The SHORTCUTS this user may open: whom each screen's model admin lets view it (the screens check
+        the same has_view_permission, so the link and the screen cannot disagree)."""
+        from django.apps import apps
+
+        return [
+            (label, reverse(name))
+            for label, name, model in SHORTCUTS
+            if self._registry[apps.get_model(model)].has_view_permission(request)
+        ]
 
     @property
     def site_title(self):
@@ -35,16 +46,12 @@ class PreferenceCenterAdminSite(admin.AdminSite):
         return _branded("Preference Center")
 
 
-# The custom screens no app list shows: (label, admin URL name, the permission that opens it).
+# The custom screens no app list shows: (label, admin URL name, the model whose admin serves the screen).
 SHORTCUTS = [
-    ("Sync dashboard", "admin:sync_dashboard", "subscribers.view_preferencechange"),
-    ("Preview the member form", "admin:interests_remoteinterest_preview", "interests.view_remoteinterest"),
-    ("Missing UD rows", "admin:sync_missingudrow_changelist", "subscribers.view_subscriber"),
+    ("Sync dashboard", "admin:sync_dashboard", "subscribers.PreferenceChange"),
+    ("Preview the member form", "admin:interests_remoteinterest_preview", "interests.RemoteInterest"),
+    ("Missing UD rows", "admin:sync_missingudrow_changelist", "sync.MissingUdRow"),
 ]
-
-
-def _shortcuts(user) -> list[tuple[str, str]]:
-    return [(label, reverse(name)) for label, name, perm in SHORTCUTS if user.has_perm(perm)]
 
 
 def _branded(name: str) -> str:

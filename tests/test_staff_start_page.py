@@ -1,6 +1,7 @@
 """The staff start page (admin index): the next setup step, and the sync at a glance."""
 
 import datetime
+import re
 
 import pytest
 from django.utils import timezone
@@ -65,7 +66,15 @@ def test_it_links_the_screens_no_app_list_shows(admin_client):
 def test_shortcuts_are_only_those_the_user_may_open(client):
     client.force_login(staff_user("view_remoteinterest"))
     html = start_page(client)
-    assert "Preview the member form" in html and "Sync dashboard" not in html
+    assert "Preview the member form" in html and "Sync dashboard" not in html and "Missing UD rows" not in html
+
+
+def test_a_shortcut_shows_for_whoever_its_screen_lets_in(client):
+    # The missing UD rows screen opens for staff who may change members, without view_subscriber.
+    client.force_login(staff_user("change_subscriber"))
+    assert client.get("/admin/sync/missingudrow/").status_code == 200
+    shortcuts = re.search(r'<section id="shortcuts".*?</section>', start_page(client), re.S)
+    assert shortcuts and 'href="/admin/sync/missingudrow/">Missing UD rows</a>' in shortcuts[0]
 
 
 @pytest.mark.django_db(databases=["default", "imis"])  # the dashboard asks iMIS for its health
